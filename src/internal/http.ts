@@ -79,8 +79,8 @@ export async function getLimited(http: KyInstance, url: string, options: GetLimi
   let response: Response
   try {
     response = await http.get(url, {
-      headers: options.headers,
-      signal: options.signal,
+      ...(options.headers === undefined ? {} : { headers: options.headers }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
     })
   } catch (error) {
