@@ -74,7 +74,9 @@ export function scopedLogger(logger: Partial<Logger> | undefined, module: string
   const prefix = `red5pro-bluegreen:${module}`
   const wrap = (level: keyof Logger) => {
     const fn = logger?.[level]
-    return fn ? (message: string, ...data: unknown[]) => fn.call(logger, `[${prefix}] ${message}`, ...data) : noop
+    return fn
+      ? (message: string, ...data: unknown[]) => fn.call(logger, `[${prefix}] ${message}`, ...data)
+      : noop
   }
   return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') }
 }
@@ -127,10 +129,13 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
       clock.clearTimeout(handle)
       reject(signal?.reason)
     }
-    const handle = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, Math.max(0, ms))
+    const handle = clock.setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      },
+      Math.max(0, ms),
+    )
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }

@@ -63,28 +63,32 @@ export class BlueGreenError extends Error implements BlueGreenErrorContext {
   /** The stable code. */
   readonly code: BlueGreenErrorCode
   /** @inheritdoc */
-  readonly url?: string
+  declare readonly url?: string
   /** @inheritdoc */
-  readonly status?: number
+  declare readonly status?: number
   /** @inheritdoc */
-  readonly environment?: string
+  declare readonly environment?: string
   /** @inheritdoc */
-  readonly streamName?: string
+  declare readonly streamName?: string
   /** @inheritdoc */
-  readonly path?: string
+  declare readonly path?: string
   /** @inheritdoc */
-  readonly host?: string
+  declare readonly host?: string
   /** @inheritdoc */
-  readonly revision?: number
+  declare readonly revision?: number
   /** @inheritdoc */
-  readonly retryAfterMs?: number
+  declare readonly retryAfterMs?: number
 
   /**
    * @param code - the stable code
    * @param message - what happened, where, and what to do
    * @param options - the original failure (`cause`) and context fields
    */
-  constructor(code: BlueGreenErrorCode, message: string, options: BlueGreenErrorContext & { cause?: unknown } = {}) {
+  constructor(
+    code: BlueGreenErrorCode,
+    message: string,
+    options: BlueGreenErrorContext & { cause?: unknown } = {},
+  ) {
     const { cause, ...context } = options
     super(message, cause === undefined ? undefined : { cause })
     this.code = code

@@ -1,12 +1,23 @@
 /**
  * red5pro-bluegreen: blue-green deployments of Red5 Pro clusters, invisible to viewers and broadcasters.
  *
- * The curated public surface. Internals (HTTP plumbing, the session state machine, the swap
- * coordinator) are not exported on purpose: they may change without a major version.
+ * The curated public surface. Internals (HTTP plumbing, the manifest loader, the session state machine,
+ * the swap coordinator) are not exported on purpose: they may change without a major version.
  */
+export { BlueGreenClient, createClient } from './client'
 export { BlueGreenError, isBlueGreenError } from './errors'
 export type { BlueGreenErrorCode, BlueGreenErrorContext } from './errors'
-export type { Clock, KeyValueStorage, Logger, FetchLike } from './environment'
+export type { ClientEvents, EnvironmentChangeEvent, ManifestEvent, StaleEvent } from './events'
+export type {
+  ClientOptions,
+  MigrationOptions,
+  OverrideOptions,
+  ReconnectContext,
+  ReconnectOptions,
+  ReconnectPolicy,
+} from './options'
+export type { TrustedKey } from './discovery/envelope'
+export type { Clock, FetchLike, KeyValueStorage, Logger } from './environment'
 export type {
   Assignment,
   ConnectionParams,

@@ -8,7 +8,12 @@
  * ky's own retry with this same curve.
  * @internal
  */
-export function fullJitterDelay(attempt: number, baseMs: number, capMs: number, random: () => number): number {
+export function fullJitterDelay(
+  attempt: number,
+  baseMs: number,
+  capMs: number,
+  random: () => number,
+): number {
   const exponent = Math.min(Math.max(attempt - 1, 0), 30)
   const ceiling = Math.min(capMs, baseMs * 2 ** exponent)
   return Math.floor(random() * ceiling)

@@ -23,11 +23,15 @@ export class SafeEmitter<Events extends EventEmitter.ValidEventTypes> extends Ev
   }
 
   /** Calls each listener of `event` in turn, as `emit` does; exceptions are logged, never propagated. @internal */
-  safeEmit<E extends EventEmitter.EventNames<Events>>(event: E, ...args: EventEmitter.EventArgs<Events, E>): boolean {
+  safeEmit<E extends EventEmitter.EventNames<Events>>(
+    event: E,
+    ...args: EventEmitter.EventArgs<Events, E>
+  ): boolean {
     // eventemitter3 5.x keeps one entry or an array of entries per event (it uses no key prefix where
     // Object.create(null) exists). We walk them as its own emit() does, one try/catch each.
-    const raw = (this as unknown as { _events: Record<PropertyKey, ListenerEntry | ListenerEntry[] | undefined> })
-      ._events[event as PropertyKey]
+    const raw = (
+      this as unknown as { _events: Record<PropertyKey, ListenerEntry | ListenerEntry[] | undefined> }
+    )._events[event as PropertyKey]
     if (raw === undefined) {
       return false
     }
@@ -39,7 +43,9 @@ export class SafeEmitter<Events extends EventEmitter.ValidEventTypes> extends Ev
       try {
         const result = entry.fn.apply(entry.context, args as unknown[])
         if (result instanceof Promise) {
-          result.catch((error: unknown) => this.emitterLogger?.error(`a "${String(event)}" listener rejected`, error))
+          result.catch((error: unknown) =>
+            this.emitterLogger?.error(`a "${String(event)}" listener rejected`, error),
+          )
         }
       } catch (error) {
         this.emitterLogger?.error(`a "${String(event)}" listener threw`, error)

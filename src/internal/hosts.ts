@@ -5,7 +5,10 @@
 
 /** True for `localhost`, `*.localhost`, 127.0.0.0/8 and `::1`. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '')
+  const h = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
   if (h === 'localhost' || h.endsWith('.localhost') || h === '::1' || h === '0:0:0:0:0:0:0:1') {
     return true
   }
@@ -21,7 +24,11 @@ export function isLoopbackHost(host: string): boolean {
  * (`*example.com` would match `evilexample.com`); the rule here is DESIGN section 10.
  */
 export function hostMatches(host: string, pattern: string): boolean {
-  const normalise = (s: string): string => s.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '')
+  const normalise = (s: string): string =>
+    s
+      .toLowerCase()
+      .replace(/^\[|\]$/g, '')
+      .replace(/\.$/, '')
   const hostLabels = normalise(host).split('.')
   const patternLabels = normalise(pattern).split('.')
   const match = (hi: number, pi: number): boolean => {

@@ -75,7 +75,11 @@ export interface GetLimitedOptions {
  * `TIMEOUT`, `ABORTED`, `unavailableCode` (connection refused, reset, DNS), or `tooLarge`.
  * @internal
  */
-export async function getLimited(http: KyInstance, url: string, options: GetLimitedOptions): Promise<LimitedResponse> {
+export async function getLimited(
+  http: KyInstance,
+  url: string,
+  options: GetLimitedOptions,
+): Promise<LimitedResponse> {
   let response: Response
   try {
     response = await http.get(url, {

@@ -64,5 +64,9 @@ export interface Driver {
   /** Publishes to `target`; resolves once media flows. */
   publish(target: SignalingTarget, options: DriverPublishOptions, signal: AbortSignal): Promise<DriverSession>
   /** Subscribes at `target`; resolves once media flows. */
-  subscribe(target: SignalingTarget, options: DriverSubscribeOptions, signal: AbortSignal): Promise<DriverSession>
+  subscribe(
+    target: SignalingTarget,
+    options: DriverSubscribeOptions,
+    signal: AbortSignal,
+  ): Promise<DriverSession>
 }

@@ -1,0 +1,440 @@
+/**
+ * The client: knows at every moment which environment is production (or the role / environment it was
+ * told to use), from a verified manifest, and hands out assignments and sessions on it.
+ */
+import type { KyInstance } from 'ky'
+
+import { resolveEnvironment, type Environment } from './environment'
+import { BlueGreenError, closedError, isBlueGreenError } from './errors'
+import type { EnvelopeVerifier } from './discovery/dsse'
+import type { ClientEvents } from './events'
+import { ManifestLoader, type LoadResult } from './discovery/loadManifest'
+import { selectEnvironment } from './discovery/manifest'
+import { fullJitterDelay } from './internal/backoff'
+import { SafeEmitter } from './internal/emitter'
+import { createHttp } from './internal/http'
+import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options'
+import type { Assigner, ResolveOptions } from './streammanager'
+import type { Assignment, EnvironmentInfo, Manifest, SessionKind } from './types'
+
+/** Storage key prefix of the rollback record (DESIGN section 10). @internal */
+export const STORAGE_PREFIX = 'red5pro-bluegreen:'
+
+/**
+ * A blue-green aware Red5 Pro client. Create it with {@link createClient}.
+ *
+ * Events: `manifest` (a new revision accepted), `environmentchange` (the selected environment's name or
+ * state changed), `stale` (revalidation failing, last good manifest in use), `error`.
+ */
+export class BlueGreenClient extends SafeEmitter<ClientEvents> {
+  /** @internal */
+  readonly env: Environment
+  /** @internal */
+  readonly settings: ResolvedClientOptions
+  readonly #http: KyInstance
+  readonly #loader: ManifestLoader
+  #assigner: Promise<Assigner> | undefined
+  readonly #abort = new AbortController()
+  #manifest: Manifest | undefined
+  #environment: EnvironmentInfo | undefined
+  #overrideUsed: string | undefined
+  #validatedAt = Number.NEGATIVE_INFINITY
+  #ready: Promise<EnvironmentInfo> | undefined
+  #inflight: Promise<void> | undefined
+  #timer: unknown
+  #failures = 0
+  #closed = false
+  #verifier: Promise<EnvelopeVerifier> | undefined
+  /** @internal hooks for the session layer, set when the first session starts. */
+  readonly closeHooks: (() => Promise<void>)[] = []
+
+  /** @internal Use {@link createClient}. */
+  constructor(options: ClientOptions) {
+    const settings = resolveClientOptions(options)
+    const env = resolveEnvironment(options, 'client')
+    super(env.logger)
+    this.env = env
+    this.settings = settings
+    this.#http = createHttp(env, {
+      timeoutMs: settings.timeoutMs,
+      retries: 1,
+      backoffBaseMs: 200,
+      backoffCapMs: 2_000,
+      maxRetryAfterMs: 2_000,
+    })
+    const keys = settings.trustedKeys
+    this.#loader = new ManifestLoader(env, this.#http, {
+      urls: settings.urls,
+      rules: { allowedHosts: settings.allowedHosts, allowInsecure: settings.allowInsecure },
+      timeoutMs: settings.timeoutMs,
+      verifier:
+        keys.length === 0
+          ? undefined
+          : () =>
+              (this.#verifier ??= import('./discovery/dsse').then(
+                (m) => new m.EnvelopeVerifier(keys, settings.threshold),
+              )),
+      storageKey: STORAGE_PREFIX + (settings.urls[0] ?? 'inline'),
+    })
+  }
+
+  /** The selected environment, once a manifest has been accepted. */
+  get environment(): EnvironmentInfo | undefined {
+    return this.#environment
+  }
+
+  /** The accepted manifest (read-only), once there is one. */
+  get manifest(): Manifest | undefined {
+    return this.#manifest
+  }
+
+  /** True after {@link BlueGreenClient.close}. */
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /**
+   * Loads and verifies the manifest (once) and resolves with the selected environment.
+   * @throws {BlueGreenError} `DISCOVERY_UNAVAILABLE`, `MANIFEST_*`, `HOST_NOT_ALLOWED`, `ENVIRONMENT_UNKNOWN`, `CLOSED`
+   */
+  ready(): Promise<EnvironmentInfo> {
+    if (this.#closed) {
+      return Promise.reject(closedError('This client'))
+    }
+    if (this.#environment && this.#manifest && !this.#expired(this.#manifest)) {
+      return Promise.resolve(this.#environment)
+    }
+    this.#ready ??= this.#revalidate(true).then(
+      () => this.#selected(),
+      (error: unknown) => {
+        this.#ready = undefined
+        throw error
+      },
+    )
+    return this.#ready
+  }
+
+  /**
+   * Revalidates the manifest now and resolves with the selected environment. When revalidation fails but
+   * the last good manifest is still valid, resolves with it (and `stale` is emitted).
+   * @throws {BlueGreenError} as {@link BlueGreenClient.ready} when no valid manifest is held
+   */
+  async refresh(): Promise<EnvironmentInfo> {
+    if (this.#closed) {
+      throw closedError('This client')
+    }
+    await this.#revalidate(this.#manifest === undefined)
+    return this.#selected()
+  }
+
+  /**
+   * Asks the selected environment's Stream Manager for a node: an origin to publish to or an edge to
+   * subscribe from. Uses a manifest no older than its ttl.
+   * @throws {BlueGreenError} `INVALID_ARGUMENT`, `ENVIRONMENT_OFFLINE`, `STREAM_NOT_FOUND`, `NO_CAPACITY`,
+   * `STREAM_MANAGER_UNAVAILABLE`, `STREAM_MANAGER_INVALID_RESPONSE`, `HOST_NOT_ALLOWED`, `TIMEOUT`, `ABORTED`
+   */
+  async resolve(streamName: string, kind: SessionKind, options: ResolveOptions = {}): Promise<Assignment> {
+    const manifest = await this.fresh()
+    const selected = this.select(manifest)
+    return this.resolveOn(selected.name, kind, streamName, options)
+  }
+
+  /** Resolves on a named environment of the current manifest. @internal */
+  resolveOn(
+    environment: string,
+    kind: SessionKind,
+    streamName: string,
+    options: ResolveOptions = {},
+  ): Promise<Assignment> {
+    if (this.#closed) {
+      return Promise.reject(closedError('This client'))
+    }
+    if (kind !== 'publish' && kind !== 'subscribe') {
+      return Promise.reject(
+        new BlueGreenError(
+          'INVALID_ARGUMENT',
+          `resolve(): kind must be 'publish' or 'subscribe', got ${String(kind)}.`,
+        ),
+      )
+    }
+    const manifest = this.#manifest
+    const target = manifest?.environments[environment]
+    if (!manifest || !target) {
+      return Promise.reject(
+        new BlueGreenError(
+          'ENVIRONMENT_UNKNOWN',
+          `Environment "${environment}" is not in the accepted manifest.`,
+          {
+            environment,
+          },
+        ),
+      )
+    }
+    if (target.state === 'offline') {
+      return Promise.reject(
+        new BlueGreenError(
+          'ENVIRONMENT_OFFLINE',
+          `Environment "${environment}" is offline in manifest revision ${manifest.revision}; it takes no sessions.`,
+          { environment, revision: manifest.revision },
+        ),
+      )
+    }
+    // Loaded on first use: apps that only read the manifest never pay for the Stream Manager clients.
+    this.#assigner ??= import('./streammanager').then(({ createAssigner }) =>
+      createAssigner(this.env, {
+        timeoutMs: this.settings.timeoutMs,
+        allowedHosts: this.settings.allowedHosts,
+        allowInsecure: this.settings.allowInsecure,
+      }),
+    )
+    return this.#assigner.then((assigner) => assigner.resolve(environment, target, streamName, kind, options))
+  }
+
+  /**
+   * A manifest no older than its ttl: revalidates first when older; on failure, the last good one.
+   * @internal
+   */
+  async fresh(): Promise<Manifest> {
+    await this.ready()
+    const manifest = this.#manifest!
+    if (this.env.clock.now() - this.#validatedAt >= manifest.ttl * 1000) {
+      await this.#revalidate(false)
+    }
+    return this.#current()
+  }
+
+  /** What the client's selector picks in `manifest` (override first). @internal */
+  select(manifest: Manifest): EnvironmentInfo {
+    return selectEnvironment(manifest, this.#selector(manifest))
+  }
+
+  /** True when the client is pinned to an environment by name (QA), not following a role. @internal */
+  pinnedIn(manifest: Manifest): boolean {
+    const selector = this.#selector(manifest)
+    return manifest.roles[selector] === undefined
+  }
+
+  /**
+   * Stops revalidation, aborts requests in flight, closes every session and removes all listeners.
+   * Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) {
+      return
+    }
+    this.#closed = true
+    this.env.clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#abort.abort(closedError('This client'))
+    await Promise.allSettled(this.closeHooks.map((hook) => hook()))
+    this.removeAllListeners()
+  }
+
+  #current(): Manifest {
+    const manifest = this.#manifest
+    if (!manifest) {
+      throw new BlueGreenError(
+        'DISCOVERY_UNAVAILABLE',
+        'No discovery manifest has been accepted yet; call ready().',
+      )
+    }
+    if (this.#expired(manifest)) {
+      throw new BlueGreenError(
+        'MANIFEST_EXPIRED',
+        `The last accepted manifest (revision ${manifest.revision}) expired at ${manifest.expiresAt} and no fresh one could be loaded.`,
+        { revision: manifest.revision },
+      )
+    }
+    return manifest
+  }
+
+  #selected(): EnvironmentInfo {
+    this.#current()
+    return this.#environment!
+  }
+
+  #expired(manifest: Manifest): boolean {
+    return manifest.expiresAt !== undefined && Date.parse(manifest.expiresAt) <= this.env.clock.now()
+  }
+
+  #selector(manifest: Manifest): string {
+    const override = this.#readOverride()
+    if (override !== undefined) {
+      if (manifest.roles[override] !== undefined || manifest.environments[override] !== undefined) {
+        return override
+      }
+      this.env.logger.warn(
+        `ignoring override "${override}": it is neither a role nor an environment of the manifest`,
+      )
+    }
+    return this.settings.environment
+  }
+
+  #readOverride(): string | undefined {
+    const { queryParam, storageKey } = this.settings.overrides
+    if (queryParam) {
+      try {
+        const search = (globalThis as { location?: { search?: string } }).location?.search
+        const value = search ? new URLSearchParams(search).get(queryParam) : null
+        if (value) {
+          return value.trim().toLowerCase()
+        }
+      } catch {
+        // no location (Node, workers): no override
+      }
+    }
+    if (storageKey) {
+      try {
+        const value = this.env.storage.getItem(storageKey)
+        if (value) {
+          return value.trim().toLowerCase()
+        }
+      } catch {
+        // storage blocked: no override
+      }
+    }
+    return undefined
+  }
+
+  /** One revalidation at a time; callers share it. */
+  #revalidate(initial: boolean): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(closedError('This client'))
+    }
+    this.#inflight ??= this.#runRevalidation(initial).finally(() => {
+      this.#inflight = undefined
+    })
+    return this.#inflight
+  }
+
+  async #runRevalidation(initial: boolean): Promise<void> {
+    this.env.clock.clearTimeout(this.#timer)
+    this.#timer = undefined
+    let result: LoadResult
+    try {
+      if (this.settings.urls.length === 0) {
+        if (this.#manifest) {
+          result = { kind: 'not-modified', url: 'inline' }
+        } else {
+          const body = new TextEncoder().encode(JSON.stringify(this.settings.inline))
+          result = await this.#loader.accept(body, undefined, undefined)
+        }
+      } else {
+        result = await this.#loader.load(this.#abort.signal)
+      }
+      if (result.kind === 'not-modified') {
+        this.#current()
+      }
+    } catch (error) {
+      if (this.#closed) {
+        throw closedError('This client')
+      }
+      this.#onFailure(error)
+      // Keep serving the last good manifest while it is valid; otherwise the caller sees the error.
+      if (initial || !this.#manifest) {
+        throw error
+      }
+      if (this.#expired(this.#manifest)) {
+        this.#current()
+      }
+      return
+    }
+    if (this.#closed) {
+      return
+    }
+    this.#failures = 0
+    this.#validatedAt = this.env.clock.now()
+    if (result.kind === 'accepted') {
+      this.#adopt(result.manifest)
+    }
+    this.#schedule(this.#manifest!.ttl * 1000 * (0.9 + 0.1 * this.env.random()))
+  }
+
+  #onFailure(error: unknown): void {
+    const failure = isBlueGreenError(error)
+      ? error
+      : new BlueGreenError('DISCOVERY_UNAVAILABLE', `Revalidation failed: ${String(error)}`, { cause: error })
+    this.#failures++
+    const manifest = this.#manifest
+    if (manifest && !this.#expired(manifest)) {
+      this.env.logger.warn(`revalidation failed (${failure.code}); keeping revision ${manifest.revision}`)
+      this.safeEmit('stale', { error: failure, revision: manifest.revision })
+      if (failure.code !== 'DISCOVERY_UNAVAILABLE') {
+        this.safeEmit('error', failure)
+      }
+    } else {
+      this.safeEmit('error', failure)
+    }
+    if (manifest) {
+      // Retry with capped exponential backoff and full jitter, never slower than the ttl.
+      const cap = Math.min(manifest.ttl * 1000, 30_000)
+      this.#schedule(Math.max(250, fullJitterDelay(this.#failures, 1_000, cap, this.env.random)))
+    }
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#closed) {
+      return
+    }
+    this.env.clock.clearTimeout(this.#timer)
+    this.#timer = this.env.clock.setTimeout(() => {
+      this.#timer = undefined
+      this.#revalidate(false).catch((error: unknown) =>
+        this.env.logger.debug('background revalidation failed', error),
+      )
+    }, delayMs)
+  }
+
+  #adopt(manifest: Manifest): void {
+    const previousManifest = this.#manifest
+    const previous = this.#environment
+    if (previousManifest?.revision === manifest.revision) {
+      return
+    }
+    this.#manifest = manifest
+    let current: EnvironmentInfo
+    try {
+      current = this.select(manifest)
+    } catch (error) {
+      // The environment this client is pinned to left the manifest: it is gone, so report it offline.
+      if (!previous) {
+        throw error
+      }
+      this.safeEmit('error', error as BlueGreenError)
+      current = { ...previous, state: 'offline', revision: manifest.revision }
+    }
+    this.#environment = current
+    this.env.logger.info(
+      `accepted manifest revision ${manifest.revision}; using ${current.name} (${current.state})`,
+    )
+    this.safeEmit('manifest', { manifest, revision: manifest.revision })
+    const override = this.#readOverride()
+    const overrideChanged = override !== this.#overrideUsed
+    this.#overrideUsed = override
+    if (!previous || previous.name !== current.name || previous.state !== current.state) {
+      this.safeEmit('environmentchange', {
+        ...(previous === undefined ? {} : { previous }),
+        current,
+        reason: override !== undefined && overrideChanged ? 'override' : 'manifest',
+      })
+    }
+  }
+}
+
+/**
+ * Creates a client. Nothing happens until {@link BlueGreenClient.ready} (or a method that needs the
+ * manifest) is called.
+ *
+ * @example
+ * ```ts
+ * const client = createClient({
+ *   discovery: 'https://cdn.example.com/streaming/discovery.json',
+ *   allowedHosts: ['*.example.com'],
+ * })
+ * const env = await client.ready() // { name: 'green', role: 'production', state: 'serving', ... }
+ * ```
+ * @throws {BlueGreenError} `INVALID_ARGUMENT` for unusable options
+ */
+export function createClient(options: ClientOptions): BlueGreenClient {
+  return new BlueGreenClient(options)
+}
