@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, as the README's second command and CI run it. Installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n==> %s\n' "$*"; }
+
+bash scripts/ensure-deps.sh
+step "build (tsup: ESM + CJS + d.ts)"
+npm run --silent build
+step "typecheck (tsc --strict)"
+npx tsc --noEmit
+step "lint (typescript-eslint, prettier)"
+npx eslint .
+npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+step "package checks (publint, are-the-types-wrong, size-limit)"
+npx publint --strict
+npx attw --pack . --profile node16 --quiet
+npx size-limit
+if [ -f scripts/ensure-chromium.sh ]; then
+  step "browser for end-to-end tests"
+  bash scripts/ensure-chromium.sh
+fi
+step "tests (vitest: unit, integration, package, end-to-end)"
+npx vitest run
