@@ -15,6 +15,12 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.mjs', '**/*.cjs', '**/*.js'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', module: 'writable', require: 'readonly', Buffer: 'readonly' },
+    },
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**', 'src/cli/**', 'src/emulator/**', '**/*.test.ts'],
     rules: { 'no-console': 'off' },
   },

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 
+import type * as Api from '../../src'
+
 afterEach(() => {
   vi.restoreAllMocks()
 })
@@ -24,7 +26,7 @@ describe('importing the built package in a browser-like page (happy-dom) does no
     const fetches = vi.spyOn(window, 'fetch')
     const timers = vi.spyOn(window, 'setTimeout')
     // @ts-expect-error: see above
-    const { createClient } = (await import('../../dist/index.js')) as typeof import('../../src')
+    const { createClient } = (await import('../../dist/index.js')) as typeof Api
     const client = createClient({ discovery: 'https://cdn.example.com/discovery.json' })
     expect(fetches).not.toHaveBeenCalled()
     expect(timers).not.toHaveBeenCalled()
