@@ -2,17 +2,14 @@
  * The client: knows at every moment which environment is production (or the role / environment it was
  * told to use), from a verified manifest, and hands out assignments and sessions on it.
  */
-import type { KyInstance } from 'ky'
-
 import { resolveEnvironment, type Environment } from './environment'
 import { BlueGreenError, closedError, isBlueGreenError } from './errors'
 import type { EnvelopeVerifier } from './discovery/dsse'
 import type { ClientEvents } from './events'
-import { ManifestLoader, type LoadResult } from './discovery/loadManifest'
-import { selectEnvironment } from './discovery/manifest'
+import type { LoadResult, ManifestLoader } from './discovery/loadManifest'
+import { selectEnvironment } from './discovery/select'
 import { fullJitterDelay } from './internal/backoff'
 import { SafeEmitter } from './internal/emitter'
-import { createHttp } from './internal/http'
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options'
 import type { Assigner, ResolveOptions } from './streammanager'
 import type { Assignment, EnvironmentInfo, Manifest, SessionKind } from './types'
@@ -31,8 +28,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   readonly env: Environment
   /** @internal */
   readonly settings: ResolvedClientOptions
-  readonly #http: KyInstance
-  readonly #loader: ManifestLoader
+  #loader: Promise<ManifestLoader> | undefined
   #assigner: Promise<Assigner> | undefined
   readonly #abort = new AbortController()
   #manifest: Manifest | undefined
@@ -55,27 +51,37 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     super(env.logger)
     this.env = env
     this.settings = settings
-    this.#http = createHttp(env, {
-      timeoutMs: settings.timeoutMs,
-      retries: 1,
-      backoffBaseMs: 200,
-      backoffCapMs: 2_000,
-      maxRetryAfterMs: 2_000,
-    })
-    const keys = settings.trustedKeys
-    this.#loader = new ManifestLoader(env, this.#http, {
-      urls: settings.urls,
-      rules: { allowedHosts: settings.allowedHosts, allowInsecure: settings.allowInsecure },
-      timeoutMs: settings.timeoutMs,
-      verifier:
-        keys.length === 0
-          ? undefined
-          : () =>
-              (this.#verifier ??= import('./discovery/dsse').then(
-                (m) => new m.EnvelopeVerifier(keys, settings.threshold),
-              )),
-      storageKey: STORAGE_PREFIX + (settings.urls[0] ?? 'inline'),
-    })
+  }
+
+  /** The discovery pipeline (ky, the validator, the loader), loaded on the first `ready()`. */
+  #discovery(): Promise<ManifestLoader> {
+    const { env, settings } = this
+    this.#loader ??= Promise.all([import('./discovery/loadManifest'), import('./internal/http')]).then(
+      ([{ ManifestLoader }, { createHttp }]) => {
+        const http = createHttp(env, {
+          timeoutMs: settings.timeoutMs,
+          retries: 1,
+          backoffBaseMs: 200,
+          backoffCapMs: 2_000,
+          maxRetryAfterMs: 2_000,
+        })
+        const keys = settings.trustedKeys
+        return new ManifestLoader(env, http, {
+          urls: settings.urls,
+          rules: { allowedHosts: settings.allowedHosts, allowInsecure: settings.allowInsecure },
+          timeoutMs: settings.timeoutMs,
+          verifier:
+            keys.length === 0
+              ? undefined
+              : () =>
+                  (this.#verifier ??= import('./discovery/dsse').then(
+                    (m) => new m.EnvelopeVerifier(keys, settings.threshold),
+                  )),
+          storageKey: STORAGE_PREFIX + (settings.urls[0] ?? 'inline'),
+        })
+      },
+    )
+    return this.#loader
   }
 
   /** The selected environment, once a manifest has been accepted. */
@@ -312,15 +318,16 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     this.#timer = undefined
     let result: LoadResult
     try {
+      const loader = await this.#discovery()
       if (this.settings.urls.length === 0) {
         if (this.#manifest) {
           result = { kind: 'not-modified', url: 'inline' }
         } else {
           const body = new TextEncoder().encode(JSON.stringify(this.settings.inline))
-          result = await this.#loader.accept(body, undefined, undefined)
+          result = await loader.accept(body, undefined, undefined)
         }
       } else {
-        result = await this.#loader.load(this.#abort.signal)
+        result = await loader.load(this.#abort.signal)
       }
       if (result.kind === 'not-modified') {
         this.#current()

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 
 import { isBlueGreenError } from '../errors'
-import { selectEnvironment, validateManifest } from './manifest'
+import { validateManifest } from './manifest'
+import { selectEnvironment } from './select'
 
 const now = Date.parse('2026-11-26T10:00:00Z')
 const base = {

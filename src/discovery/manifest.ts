@@ -7,7 +7,7 @@ import * as v from 'valibot'
 
 import { BlueGreenError } from '../errors'
 import { hostAllowed, isLoopbackHost } from '../internal/hosts'
-import type { EnvironmentInfo, Manifest, ManifestEnvironment } from '../types'
+import type { Manifest, ManifestEnvironment } from '../types'
 
 /** The largest manifest body accepted, in bytes (64 KiB). */
 export const MAX_MANIFEST_BYTES = 64 * 1024
@@ -206,38 +206,5 @@ export function validateManifest(input: unknown, rules: ManifestRules): Manifest
     ttl: Math.min(3600, Math.max(1, Math.round(raw.ttl))),
     roles: { ...raw.roles },
     environments,
-  }
-}
-
-/**
- * Which environment `selector` (a role, else an environment name) picks in `manifest`.
- * @throws {BlueGreenError} `ENVIRONMENT_UNKNOWN` when it is neither a role nor an environment.
- */
-export function selectEnvironment(manifest: Manifest, selector: string): EnvironmentInfo {
-  const byRole = manifest.roles[selector]
-  const name = byRole ?? (manifest.environments[selector] ? selector : undefined)
-  if (name === undefined) {
-    throw new BlueGreenError(
-      'ENVIRONMENT_UNKNOWN',
-      `"${selector}" is neither a role (${Object.keys(manifest.roles).join(', ')}) nor an environment (${Object.keys(manifest.environments).join(', ')}) of manifest revision ${manifest.revision}. Check the \`environment\` option.`,
-      { environment: selector, revision: manifest.revision },
-    )
-  }
-  const role =
-    byRole === undefined ? Object.keys(manifest.roles).find((r) => manifest.roles[r] === name) : selector
-  return environmentInfo(manifest, name, role)
-}
-
-/** The {@link EnvironmentInfo} of environment `name` in `manifest`. @internal */
-export function environmentInfo(manifest: Manifest, name: string, role: string | undefined): EnvironmentInfo {
-  const env = manifest.environments[name]!
-  return {
-    name,
-    role,
-    state: env.state,
-    streamManager: env.streamManager,
-    api: env.api,
-    revision: manifest.revision,
-    ...(env.drainDeadline === undefined ? {} : { drainDeadline: env.drainDeadline }),
   }
 }
