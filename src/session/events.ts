@@ -1,0 +1,88 @@
+/**
+ * The events a session emits (DESIGN sections 4 and 10), as an eventemitter3 map of argument tuples.
+ */
+import type { BlueGreenError } from '../errors'
+import type { SessionState } from './machine'
+
+/** Payload of `statechange`. */
+export interface StateChangeEvent {
+  /** The state left. */
+  readonly from: SessionState
+  /** The state entered. */
+  readonly to: SessionState
+  /** Why, in words (for logs and dashboards; not stable: switch on states, not on reasons). */
+  readonly reason?: string
+}
+
+/** Payload of `reconnecting`: one recovery attempt is about to be made after `delayMs`. */
+export interface ReconnectingEvent {
+  /** 1 for the first attempt after a drop, then 2, 3, ... */
+  readonly attempt: number
+  /** How long the session waits before this attempt, as the reconnect policy said. */
+  readonly delayMs: number
+  /** Why a new connection is needed: the drop, or the failure of the previous attempt. */
+  readonly error: BlueGreenError
+}
+
+/** Payload of `reconnected`. */
+export interface ReconnectedEvent {
+  /** The attempt that succeeded. */
+  readonly attempt: number
+  /** The environment the session is on now. */
+  readonly environment: string
+  /** Milliseconds from the loss of the connection to the new connection carrying media. */
+  readonly downtimeMs: number
+}
+
+/** Payload of `migrating`: a make-before-break move has begun. */
+export interface MigratingEvent {
+  /** Environment name the session is on. */
+  readonly from: string
+  /** Environment name it moves to. */
+  readonly to: string
+}
+
+/** Payload of `migrated`: the session now runs on `to`. */
+export interface MigratedEvent {
+  /** Environment name it left. */
+  readonly from: string
+  /** Environment name it is on now. */
+  readonly to: string
+  /**
+   * Milliseconds without media: 0 when the new connection carried media before the old one was closed
+   * (make-before-break), else the gap between the old connection's end and the new one's media.
+   */
+  readonly interruptionMs: number
+}
+
+/**
+ * Events of every {@link Session}, for `session.on(name, listener)`. A listener that throws is logged and
+ * ignored: it never breaks a reconnect or a migration.
+ */
+export interface SessionEventMap {
+  /** The state changed. */
+  statechange: [event: StateChangeEvent]
+  /** A recovery attempt is scheduled. */
+  reconnecting: [event: ReconnectingEvent]
+  /** Recovery succeeded; the session is `live` again. */
+  reconnected: [event: ReconnectedEvent]
+  /** A move to another environment began (media keeps flowing on the old one). */
+  migrating: [event: MigratingEvent]
+  /** A move completed. */
+  migrated: [event: MigratedEvent]
+  /** The session gave up; it is `failed` and holds no connection. Listeners are removed afterwards. */
+  failed: [error: BlueGreenError]
+  /** The session was closed; listeners are removed afterwards. */
+  closed: []
+}
+
+/** Every event name of {@link SessionEventMap}, e.g. for an event recorder. */
+export const SESSION_EVENT_NAMES = [
+  'statechange',
+  'reconnecting',
+  'reconnected',
+  'migrating',
+  'migrated',
+  'failed',
+  'closed',
+] as const satisfies readonly (keyof SessionEventMap)[]
