@@ -54,6 +54,8 @@ export interface StreamManagerServer {
   /** Base URL of the Stream Manager (prefix included, no trailing slash). */
   readonly url: string
   readonly requests: RecordedRequest[]
+  /** Requests whose client went away before the answer was complete (aborted or timed out). */
+  readonly abandoned: number
   /** `app/stream` names that are being published (subscribe needs them). */
   readonly published: Set<string>
   /** Delay every normal answer by this many ms (to make concurrent calls overlap). */
@@ -76,6 +78,7 @@ export async function startStreamManagerServer(
   const faults: { fault: StreamManagerFault; times: number }[] = []
   const sockets = new Set<Socket>()
   const pending = new Set<NodeJS.Timeout>()
+  let abandoned = 0
 
   const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
     const text = JSON.stringify(body)
@@ -235,6 +238,11 @@ export async function startStreamManagerServer(
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = req.url ?? '/'
     state.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, at: performance.now() })
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        abandoned++
+      }
+    })
     const active = faults[0]
     if (active) {
       active.times--
@@ -267,6 +275,9 @@ export async function startStreamManagerServer(
   const state: StreamManagerServer = {
     url: `http://127.0.0.1:${port}${prefix}`,
     requests: [],
+    get abandoned() {
+      return abandoned
+    },
     published: new Set(),
     answerDelayMs: 0,
     fail(fault, times = Number.POSITIVE_INFINITY) {
