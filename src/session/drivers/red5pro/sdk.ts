@@ -1,0 +1,247 @@
+/**
+ * What the driver needs from `red5pro-webrtc-sdk` 11, typed structurally so an SDK object passed in
+ * (a newer Red5 build) works as long as it has the same shape; plus the lazy loader and the few
+ * defensive probes into SDK internals that neutralise its traps (see docs/drivers-red5pro.md).
+ */
+import { BlueGreenError } from '../../../errors'
+
+/** An event as the SDK emits it to `on('*', fn)`. */
+export interface Red5proSdkEvent {
+  /** e.g. `Publish.Start`, `Subscribe.InvalidName`. */
+  readonly type: string
+  /** Event data, when the event has any. */
+  readonly data?: unknown
+}
+
+/** A listener for {@link Red5proSdkEvent}s. */
+export type Red5proSdkEventHandler = (event: Red5proSdkEvent) => void
+
+/** The init configuration the driver passes (the SDK reads more keys; see its PUBLISHER_README). */
+export type Red5proSdkConfig = Record<string, unknown>
+
+/** The view object `WHEPClient.setView()` takes (the shape of the SDK's `PlaybackView`). */
+export interface Red5proSdkPlaybackView {
+  /** The element the SDK binds its playback handlers to. */
+  readonly view: HTMLMediaElement | undefined
+  /** Whether the SDK should try to autoplay. */
+  readonly isAutoplay: boolean
+  /** Called with the remote stream once ICE gathering has ended. */
+  attachStream(stream: MediaStream): void
+  /** Called when the subscriber disconnects. */
+  detachStream(): void
+}
+
+/** The members shared by the SDK's WHIP and WHEP clients that the driver uses. */
+export interface Red5proSdkEmitter {
+  /** Adds a listener; `'*'` receives every event. */
+  on(type: string, handler: Red5proSdkEventHandler): void
+  /** Removes a listener added with `on`. */
+  off(type: string, handler: Red5proSdkEventHandler): void
+}
+
+/** A `WHIPClient` instance, as the driver uses it. */
+export interface Red5proWhipClient extends Red5proSdkEmitter {
+  /** Stores the config; the SDK starts `getUserMedia` at once. */
+  init(config: Red5proSdkConfig): Promise<unknown>
+  /** Stores the config and uses `stream` instead of capturing one. */
+  initWithStream(config: Red5proSdkConfig, stream: MediaStream): Promise<unknown>
+  /** Starts the WHIP exchange. */
+  publish(): Promise<unknown>
+  /** Ends the publish (DELETE, close). */
+  unpublish(clearMedia?: boolean): Promise<unknown>
+  /** The local stream, once known. */
+  getMediaStream?(): MediaStream | undefined
+}
+
+/** A `WHEPClient` instance, as the driver uses it. */
+export interface Red5proWhepClient extends Red5proSdkEmitter {
+  /** Stores the config. */
+  init(config: Red5proSdkConfig): Promise<unknown>
+  /** Starts the WHEP exchange. */
+  subscribe(): Promise<unknown>
+  /** Ends the subscription (DELETE, close). */
+  unsubscribe(): Promise<unknown>
+  /** Gives the subscriber the view it waits for. */
+  setView(view: Red5proSdkPlaybackView): unknown
+}
+
+/** The SDK module (or a compatible object): its `WHIPClient` and `WHEPClient` classes. */
+export interface Red5proSdk {
+  /** Constructed with no arguments, then `init()`. */
+  readonly WHIPClient: new () => Red5proWhipClient
+  /** Constructed with no arguments, then `init()`. */
+  readonly WHEPClient: new () => Red5proWhepClient
+}
+
+/** The SDK event names the driver reacts to. @internal */
+export const SDK_EVENT = {
+  connectFailure: 'Connect.Failure',
+  publishStart: 'Publish.Start',
+  publishFail: 'Publish.Fail',
+  publishInvalidName: 'Publish.InvalidName',
+  publisherClosed: 'Publisher.Connection.Closed',
+  subscribeStart: 'Subscribe.Start',
+  subscribeFail: 'Subscribe.Fail',
+  subscribeInvalidName: 'Subscribe.InvalidName',
+  subscribeUnpublish: 'Subscribe.Play.Unpublish',
+  subscriberClosed: 'Subscribe.Connection.Closed',
+  localStream: 'WebRTC.MediaStream.Available',
+  trackAdded: 'WebRTC.PeerConnection.OnTrack',
+  remoteStream: 'WebRTC.Add.Stream',
+} as const
+
+/** True when `value` has callable `WHIPClient` and `WHEPClient`. @internal */
+export function isRed5proSdk(value: unknown): value is Red5proSdk {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) {
+    return false
+  }
+  const candidate = value as { WHIPClient?: unknown; WHEPClient?: unknown }
+  return typeof candidate.WHIPClient === 'function' && typeof candidate.WHEPClient === 'function'
+}
+
+/**
+ * Why the real SDK cannot load here, or `undefined` when it can: it reads `window.RTCPeerConnection`
+ * (and friends) once, when its module is evaluated, and needs a DOM. @internal
+ */
+export function browserMissing(): string | undefined {
+  const scope = globalThis as { window?: unknown; document?: unknown; RTCPeerConnection?: unknown }
+  if (scope.window === undefined || scope.document === undefined) {
+    return 'there is no window/document (this looks like Node or a worker)'
+  }
+  if (typeof scope.RTCPeerConnection !== 'function') {
+    return 'there is no RTCPeerConnection'
+  }
+  return undefined
+}
+
+/**
+ * Imports `red5pro-webrtc-sdk` and finds its classes: a bundler gives named exports, Node's ESM/CJS
+ * interop only `default` (the package is a UMD bundle whose exports are getters). @internal
+ */
+export async function importRed5proSdk(): Promise<Red5proSdk> {
+  let loaded: unknown
+  try {
+    loaded = await import('red5pro-webrtc-sdk')
+  } catch (cause) {
+    throw new BlueGreenError(
+      'DRIVER_UNAVAILABLE',
+      'red5proDriver could not load the optional peer dependency "red5pro-webrtc-sdk". Install it, pass ' +
+        'red5proDriver({ sdk }) with the SDK object, or use whipDriver().',
+      { cause },
+    )
+  }
+  const candidates = [loaded, (loaded as { default?: unknown } | undefined)?.default]
+  const sdk = candidates.find(isRed5proSdk)
+  if (!sdk) {
+    throw new BlueGreenError(
+      'DRIVER_UNAVAILABLE',
+      'The "red5pro-webrtc-sdk" module has no WHIPClient/WHEPClient classes (version 11 or later is needed). ' +
+        'Upgrade it, pass red5proDriver({ sdk }), or use whipDriver().',
+    )
+  }
+  return sdk
+}
+
+// --- Defensive probes into SDK internals -------------------------------------------------------
+// Each one is optional: when a future SDK renames what it probes, the probe does nothing and the
+// driver falls back to less precise behaviour (an error without `status`, no late-DELETE), never worse.
+
+/** The SDK's internal WHIP/WHEP signalling helper (`_whipHelper`), as far as the driver uses it. @internal */
+export interface SdkSignalingHelper {
+  /** POSTs the offer; throws an `InvalidNameError` object on 404/409 and an `Error` on other statuses. */
+  postSDPOffer?: (...args: unknown[]) => Promise<unknown>
+  /** DELETEs the resource, if one was created; the SDK never awaits nor catches it. */
+  tearDown?: () => Promise<unknown>
+}
+
+/** `client._whipHelper` when it looks like the signalling helper. @internal */
+export function signalingHelperOf(client: object): SdkSignalingHelper | undefined {
+  const helper = (client as { _whipHelper?: unknown })._whipHelper
+  return typeof helper === 'object' && helper !== null ? (helper as SdkSignalingHelper) : undefined
+}
+
+/** A promise-like value's `catch`, attached so its rejection is never reported as unhandled. @internal */
+export function swallow(value: unknown): void {
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  ) {
+    ;(value as Promise<unknown>).then(undefined, () => undefined)
+  }
+}
+
+/**
+ * On a WHIP 404/409 the SDK rejects an internal "availability" future nobody listens to
+ * (`Stream with name X already has a broadcast session.`): an unhandled rejection. It does so
+ * synchronously just before emitting `Publish.InvalidName`, so handling it there is in time. @internal
+ */
+export function swallowAvailabilityRejection(client: object): void {
+  const future = (client as { _availableFuture?: { promise?: unknown } })._availableFuture
+  swallow(future?.promise)
+}
+
+/** The local-media promise of a WHIPClient that captures its own media (`_getMediaStream()`). @internal */
+export function pendingLocalMedia(client: object): Promise<unknown> | undefined {
+  const getter = (client as { _getMediaStream?: unknown })._getMediaStream
+  if (typeof getter !== 'function') {
+    return undefined
+  }
+  try {
+    const result: unknown = getter.call(client)
+    return result instanceof Promise ? result : undefined
+  } catch {
+    return undefined
+  }
+}
+
+// --- What the SDK's failures mean ---------------------------------------------------------------
+// The SDK turns a POST status into a fixed message and drops the status; these tables invert that
+// (the messages are the SDK's, version 11). Unknown messages simply give no status.
+
+const WHIP_STATUS_BY_MESSAGE: ReadonlyMap<string, number> = new Map([
+  ['Invalid offer SDP.', 400],
+  ['Not authorized.', 401],
+  ['Scope resolver failed for the publish name and / or scope.', 404],
+  ['Remember to update the URL passed into the WHIP or WHEP client.', 405],
+  ['Scope connection rejected.', 406],
+  ['Session already initialized.', 409],
+  ['Invalid request body.', 412],
+  ['Session lookup or creation failure.', 417],
+])
+
+const WHEP_STATUS_BY_MESSAGE: ReadonlyMap<string, number> = new Map([
+  ['Offer already sent, double POST assumed.', 400],
+  ['Not authorized.', 401],
+  ['Scope resolver failed for the playback name and / or scope.', 404],
+  ['Playback failed due to an exception during creation.', 406],
+  ['Stream is not available to playback.', 409],
+])
+
+/** The text of whatever the SDK threw or rejected with (strings, `{ name, message }` objects, Errors). @internal */
+export function sdkFailureText(failure: unknown): string | undefined {
+  if (typeof failure === 'string') {
+    return failure
+  }
+  if (typeof failure === 'object' && failure !== null) {
+    const message = (failure as { message?: unknown }).message
+    if (typeof message === 'string') {
+      return message
+    }
+  }
+  return undefined
+}
+
+/** The HTTP status behind an SDK signalling failure, when its message tells. @internal */
+export function statusOfSdkFailure(kind: 'publish' | 'subscribe', failure: unknown): number | undefined {
+  const text = sdkFailureText(failure)
+  if (text === undefined) {
+    return undefined
+  }
+  return (kind === 'publish' ? WHIP_STATUS_BY_MESSAGE : WHEP_STATUS_BY_MESSAGE).get(text.trim())
+}
+
+/** True for the WHEP rejection `Stream X does not exist.` @internal */
+export function isStreamMissingText(text: string | undefined): boolean {
+  return text !== undefined && /^Stream .* does not exist\.$/.test(text)
+}

@@ -1,0 +1,642 @@
+/**
+ * One publish or subscribe made with the Red5 SDK's WHIPClient / WHEPClient: starts it, turns the SDK's
+ * events and odd rejections into typed errors, reports an unexpected end once, and tears down what it
+ * opened (peer connection, server resource, listeners) exactly once. The SDK traps it works around are
+ * listed in docs/drivers-red5pro.md.
+ */
+import type { Clock, Logger } from '../../../environment'
+import { abortedError, BlueGreenError, closedError } from '../../../errors'
+import type { SessionKind } from '../../../types'
+import type { DriverPublishOptions, DriverSession, DriverSubscribeOptions, SignalingTarget } from '../Driver'
+import {
+  isStreamMissingText,
+  pendingLocalMedia,
+  SDK_EVENT,
+  sdkFailureText,
+  signalingHelperOf,
+  statusOfSdkFailure,
+  swallow,
+  swallowAvailabilityRejection,
+} from './sdk'
+import type {
+  Red5proSdk,
+  Red5proSdkConfig,
+  Red5proSdkEvent,
+  Red5proSdkPlaybackView,
+  Red5proWhepClient,
+  Red5proWhipClient,
+  SdkSignalingHelper,
+} from './sdk'
+import type { Red5proEndpointParts } from './target'
+import { encodeConnectionParams } from './target'
+
+/** What a {@link Red5proSession} needs from its driver. @internal */
+export interface Red5proSessionDeps {
+  readonly sdk: Red5proSdk
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly random: () => number
+  readonly startTimeoutMs: number
+  readonly teardownTimeoutMs: number
+  readonly sdkConfig: Readonly<Record<string, unknown>>
+}
+
+type Phase = 'starting' | 'live' | 'ended' | 'failed' | 'closed'
+
+const noop = (): void => undefined
+
+/**
+ * The SDK's own default `rtcConfiguration`, as a fresh object per session: the SDK keeps its default in
+ * a module-level object and writes into it (ICE servers from OPTIONS `Link` headers,
+ * `encodedInsertableStreams`), so one environment's TURN servers would leak into the next session.
+ */
+function freshRtcConfiguration(given: unknown): RTCConfiguration {
+  if (typeof given === 'object' && given !== null) {
+    return { ...(given as RTCConfiguration) }
+  }
+  return {
+    iceServers: [{ urls: 'stun:stun2.l.google.com:19302' }],
+    iceCandidatePoolSize: 2,
+    bundlePolicy: 'max-bundle',
+  }
+}
+
+/**
+ * A unique WHEP `requestId`. `crypto.randomUUID` is missing on insecure (http) pages and old
+ * browsers, hence the fallback on the injected `random` (32 hex digits; collisions are what matter).
+ */
+function uniqueId(random: () => number): string {
+  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto
+  if (typeof crypto?.randomUUID === 'function') {
+    return crypto.randomUUID()
+  }
+  let id = ''
+  for (let i = 0; i < 32; i++) {
+    id += Math.floor(random() * 16).toString(16)
+  }
+  return id
+}
+
+function isMediaStream(value: unknown): value is MediaStream {
+  return typeof value === 'object' && value !== null && typeof (value as MediaStream).getTracks === 'function'
+}
+
+function stopTracks(stream: unknown): void {
+  if (isMediaStream(stream)) {
+    for (const track of stream.getTracks()) {
+      track.stop()
+    }
+  }
+}
+
+/** Attaches `stream` to `element` unless it already shows it. */
+function attach(element: HTMLMediaElement, stream: MediaStream, logger: Logger): void {
+  try {
+    if (element.srcObject !== stream) {
+      element.srcObject = stream
+    }
+  } catch (error) {
+    logger.warn('could not attach the stream to the media element', error)
+  }
+}
+
+/** One WHIPClient or WHEPClient session. Created by `red5proDriver`; use it as a `DriverSession`. @internal */
+export class Red5proSession implements DriverSession {
+  /**
+   * Publish: the local stream (given, or captured by the SDK). Subscribe: the remote stream. Absent
+   * until known. (A field, not a getter: `DriverSession.mediaStream` is optional under
+   * `exactOptionalPropertyTypes`.)
+   */
+  declare mediaStream?: MediaStream
+  private phase: Phase = 'starting'
+  private wasLive = false
+  private options: DriverPublishOptions & DriverSubscribeOptions = {}
+  private client: Red5proWhipClient | Red5proWhepClient | undefined
+  private helper: SdkSignalingHelper | undefined
+  private readonly deletes: Promise<void>[] = []
+  private offerInFlight: Promise<void> | undefined
+  private signalingFailure: unknown
+  private localStream: MediaStream | undefined
+  private endListeners: ((error?: Error) => void)[] = []
+  private endError: BlueGreenError | undefined
+  private settle: { resolve: (session: DriverSession) => void; reject: (error: Error) => void } | undefined
+  private cleanupStart: () => void = noop
+  private teardownPromise: Promise<void> | undefined
+  private closePromise: Promise<void> | undefined
+  private readonly requestId: string
+  private readonly what: string
+  /** The one listener given to the SDK; it must never throw (the SDK's emitter has no try/catch). */
+  private readonly onSdkEvent = (event: Red5proSdkEvent): void => {
+    try {
+      this.handle(event)
+    } catch (error) {
+      this.deps.logger.error(`handling the SDK event ${String(event?.type)} failed`, error)
+    }
+  }
+
+  constructor(
+    private readonly kind: SessionKind,
+    private readonly target: SignalingTarget,
+    private readonly parts: Red5proEndpointParts,
+    private readonly deps: Red5proSessionDeps,
+  ) {
+    this.requestId = uniqueId(deps.random)
+    this.what = `red5proDriver.${kind}("${target.streamName}")`
+  }
+
+  /** See {@link DriverSession.onEnd}. A listener registered after the end is called at once (async). */
+  onEnd(listener: (error?: Error) => void): void {
+    if (this.endError !== undefined) {
+      const error = this.endError
+      queueMicrotask(() => this.notifyEnd(listener, error))
+      return
+    }
+    this.endListeners.push(listener)
+  }
+
+  /** See {@link DriverSession.close}: releases the node's resource (DELETE) and the peer connection. */
+  close(): Promise<void> {
+    this.closePromise ??= (async () => {
+      if (this.phase === 'starting') {
+        this.failStart(closedError(this.what))
+      }
+      this.phase = 'closed'
+      this.endListeners = []
+      await this.teardown()
+    })()
+    return this.closePromise
+  }
+
+  /**
+   * Starts the session; resolves on `Publish.Start` / `Subscribe.Start` (media flows), rejects with a
+   * typed error otherwise. @internal
+   */
+  start(options: DriverPublishOptions | DriverSubscribeOptions, signal: AbortSignal): Promise<DriverSession> {
+    this.options = options
+    return new Promise<DriverSession>((resolve, reject) => {
+      this.settle = { resolve, reject }
+      const onAbort = (): void => this.failStart(abortedError(this.what, signal.reason))
+      signal.addEventListener('abort', onAbort, { once: true })
+      const { clock, startTimeoutMs } = this.deps
+      const timer =
+        startTimeoutMs > 0 && Number.isFinite(startTimeoutMs)
+          ? clock.setTimeout(() => this.failStart(this.timeoutError()), startTimeoutMs)
+          : undefined
+      this.cleanupStart = () => {
+        signal.removeEventListener('abort', onAbort)
+        if (timer !== undefined) {
+          clock.clearTimeout(timer)
+        }
+      }
+      if (signal.aborted) {
+        onAbort()
+        return
+      }
+      this.deps.logger.debug(`${this.what}: starting at ${this.target.endpoint}`)
+      this.run().catch((error: unknown) => this.failStart(this.failureError('start', error)))
+    })
+  }
+
+  private async run(): Promise<void> {
+    if (this.kind === 'publish') {
+      const client = new this.deps.sdk.WHIPClient()
+      this.client = client
+      client.on('*', this.onSdkEvent)
+      const given = this.options.mediaStream
+      try {
+        // initWithStream is the SDK's way to publish an existing stream; `onGetUserMedia` would loop
+        // forever on a stream whose first track is video (it takes that for a bad gUM result).
+        await (given ? client.initWithStream(this.config(), given) : client.init(this.config()))
+      } catch (error) {
+        throw this.initError(error)
+      }
+      if (given) {
+        this.mediaStream = given
+        this.attachPreview(given)
+      }
+      if (this.phase !== 'starting') {
+        return
+      }
+      this.instrument(client)
+      client.publish().then(noop, (error: unknown) => this.fail(this.failureError('publish', error)))
+      return
+    }
+    const client = new this.deps.sdk.WHEPClient()
+    this.client = client
+    client.on('*', this.onSdkEvent)
+    try {
+      await client.init(this.config())
+    } catch (error) {
+      throw this.initError(error)
+    }
+    if (this.phase !== 'starting') {
+      return
+    }
+    client.setView(this.playbackView())
+    this.instrument(client)
+    client.subscribe().then(noop, (error: unknown) => this.fail(this.failureError('subscribe', error)))
+  }
+
+  /** The init config. The driver's keys win over `sdkConfig`; see docs/drivers-red5pro.md for each. */
+  private config(): Red5proSdkConfig {
+    const params = { ...this.target.connectionParams, ...this.options.connectionParams }
+    const config: Red5proSdkConfig = {
+      ...this.deps.sdkConfig,
+      // `ws`/`wss`: the one spelling both init() and initWithStream() map to http/https
+      // (initWithStream turns `http` into https).
+      protocol: this.parts.protocol === 'https' ? 'wss' : 'ws',
+      host: this.parts.host,
+      port: this.parts.port,
+      app: this.parts.app,
+      streamName: this.parts.streamName,
+      // WHIPClient.init() re-applies RTCPublisher's defaults, in which both are undefined (= off).
+      trickleIce: true,
+      enableChannelSignaling: true,
+      rtcConfiguration: freshRtcConfiguration(
+        this.options.rtcConfiguration ?? this.deps.sdkConfig.rtcConfiguration,
+      ),
+      connectionParams: encodeConnectionParams(params),
+      // The SDK would look the element up by id (and fail for a detached one); previews and remote
+      // streams are attached by the driver instead.
+      mediaElementId: undefined,
+      // `true` would stop the tracks of a stream the next (migrated) session still sends.
+      clearMediaOnUnpublish: false,
+    }
+    if (this.kind === 'subscribe') {
+      config.subscriptionId = this.requestId
+    }
+    return config
+  }
+
+  /**
+   * The view WHEPClient.subscribe() waits for. The SDK overwrites the `on*` handlers of the view's
+   * element, rotates it on orientation metadata and blanks it on disconnect (which would blank the
+   * new session's video after a make-before-break move), so it gets a private element; the remote
+   * stream reaches the app's element through `attachStream`.
+   */
+  private playbackView(): Red5proSdkPlaybackView {
+    const doc = (globalThis as { document?: Document }).document
+    return {
+      view: doc?.createElement('video'),
+      isAutoplay: false,
+      attachStream: (stream: MediaStream) => this.noteRemoteStream(stream),
+      detachStream: noop,
+    }
+  }
+
+  /**
+   * Wraps the SDK's signalling helper on this instance only: remembers what the POST threw (its
+   * message tells the HTTP status), which POST is in flight (an answer arriving after teardown leaves
+   * a resource to DELETE), and catches the DELETE the SDK fires and forgets (a network failure there
+   * would be an unhandled rejection) so close() can wait for it.
+   */
+  private instrument(client: object): void {
+    const helper = signalingHelperOf(client)
+    if (!helper) {
+      this.deps.logger.debug(
+        `${this.what}: no SDK signalling helper found; statuses and late DELETEs are unknown`,
+      )
+      return
+    }
+    this.helper = helper
+    const postSDPOffer = helper.postSDPOffer
+    if (typeof postSDPOffer === 'function') {
+      helper.postSDPOffer = (...args: unknown[]) => {
+        const posted = Promise.resolve(postSDPOffer.apply(helper, args))
+        this.offerInFlight = posted.then(noop, noop)
+        return posted.catch((failure: unknown) => {
+          this.signalingFailure = failure
+          return Promise.reject(failure)
+        })
+      }
+    }
+    const tearDown = helper.tearDown
+    if (typeof tearDown === 'function') {
+      helper.tearDown = () => {
+        let pending: Promise<unknown>
+        try {
+          pending = Promise.resolve(tearDown.call(helper))
+        } catch (error) {
+          pending = Promise.reject(error)
+        }
+        const settled = pending.then(noop, (error: unknown) =>
+          this.deps.logger.warn(
+            `${this.what}: the DELETE of the session resource failed; the node will expire it`,
+            error,
+          ),
+        )
+        this.deletes.push(settled)
+        return settled
+      }
+    }
+  }
+
+  private handle(event: Red5proSdkEvent): void {
+    const { type, data } = event
+    switch (type) {
+      case SDK_EVENT.localStream:
+        if (isMediaStream(data)) {
+          this.localStream = data
+          this.mediaStream ??= data
+          this.attachPreview(data)
+        }
+        return
+      case SDK_EVENT.trackAdded: {
+        const streams = (data as { streams?: unknown } | undefined)?.streams
+        const first: unknown = Array.isArray(streams) ? streams[0] : undefined
+        if (isMediaStream(first)) {
+          this.noteRemoteStream(first)
+        }
+        return
+      }
+      case SDK_EVENT.remoteStream:
+        if (isMediaStream(data)) {
+          this.noteRemoteStream(data)
+        }
+        return
+      case SDK_EVENT.publishStart:
+      case SDK_EVENT.subscribeStart:
+        this.succeedStart()
+        return
+      case SDK_EVENT.publishInvalidName:
+        if (this.client) {
+          swallowAvailabilityRejection(this.client)
+        }
+        this.fail(this.failureError(type, this.signalingFailure))
+        return
+      case SDK_EVENT.connectFailure:
+        // Only a start-up failure: after Publish.Start it reports a late trickle PATCH problem while
+        // media flows; real ends come as *.Connection.Closed / *.Fail.
+        if (this.phase === 'starting') {
+          this.fail(this.failureError(type, this.signalingFailure ?? data))
+        }
+        return
+      case SDK_EVENT.subscribeInvalidName:
+      case SDK_EVENT.subscribeUnpublish:
+      case SDK_EVENT.publishFail:
+      case SDK_EVENT.subscribeFail:
+      case SDK_EVENT.publisherClosed:
+      case SDK_EVENT.subscriberClosed:
+        this.fail(
+          this.phase === 'starting' ? this.failureError(type, this.signalingFailure) : this.endErrorFor(type),
+        )
+        return
+      default:
+        return
+    }
+  }
+
+  private succeedStart(): void {
+    if (this.phase !== 'starting') {
+      return
+    }
+    this.phase = 'live'
+    this.wasLive = true
+    this.cleanupStart()
+    this.deps.logger.debug(`${this.what}: live (request ${this.requestId})`)
+    this.settle?.resolve(this)
+  }
+
+  private failStart(error: BlueGreenError): void {
+    if (this.phase !== 'starting') {
+      return
+    }
+    this.phase = 'failed'
+    this.cleanupStart()
+    this.deps.logger.debug(`${this.what}: start failed (${error.code})`)
+    this.settle?.reject(error)
+    void this.teardown()
+  }
+
+  private fail(error: BlueGreenError): void {
+    if (this.phase === 'starting') {
+      this.failStart(error)
+    } else if (this.phase === 'live') {
+      this.end(error)
+    }
+  }
+
+  /** An unexpected end after start: release the server side, then tell the listeners once. */
+  private end(error: BlueGreenError): void {
+    this.phase = 'ended'
+    this.endError = error
+    this.deps.logger.info(`${this.what}: ended (${error.message})`)
+    if (this.kind === 'publish' && this.client) {
+      // A dropped WHIPClient sends no DELETE: without it the node keeps the stream name taken.
+      this.release(this.client)
+    }
+    for (const listener of this.endListeners.splice(0)) {
+      this.notifyEnd(listener, error)
+    }
+  }
+
+  private notifyEnd(listener: (error?: Error) => void, error: BlueGreenError): void {
+    try {
+      listener(error)
+    } catch (thrown) {
+      this.deps.logger.error(`${this.what}: an onEnd listener threw`, thrown)
+    }
+  }
+
+  private release(client: Red5proWhipClient | Red5proWhepClient): void {
+    try {
+      swallow(
+        this.kind === 'publish'
+          ? (client as Red5proWhipClient).unpublish()
+          : (client as Red5proWhepClient).unsubscribe(),
+      )
+    } catch (error) {
+      // WHEPClient.unsubscribe() throws before subscribe() ran (nothing is open then).
+      this.deps.logger.debug(`${this.what}: the SDK refused to stop`, error)
+    }
+  }
+
+  private teardown(): Promise<void> {
+    this.teardownPromise ??= this.runTeardown().catch((error: unknown) =>
+      this.deps.logger.error(`${this.what}: teardown failed`, error),
+    )
+    return this.teardownPromise
+  }
+
+  private async runTeardown(): Promise<void> {
+    const client = this.client
+    if (!client) {
+      return
+    }
+    const deadline = this.deps.clock.now() + this.deps.teardownTimeoutMs
+    this.release(client)
+    await this.until(deadline, Promise.all(this.deletes))
+    const helper = this.helper
+    if (this.offerInFlight && typeof helper?.tearDown === 'function') {
+      // A POST answered after the release created a resource only the helper knows: DELETE it too
+      // (a no-op when there is none).
+      await this.until(deadline, this.offerInFlight)
+      swallow(helper.tearDown())
+      await this.until(deadline, Promise.all(this.deletes))
+    }
+    client.off('*', this.onSdkEvent)
+    if (this.kind === 'publish' && !this.options.mediaStream && !this.wasLive) {
+      // Media the SDK captured for a session that never went live has no other owner.
+      stopTracks(this.localStream)
+      pendingLocalMedia(client)?.then(stopTracks, noop)
+    }
+    const element = this.options.mediaElement
+    if (this.kind === 'subscribe' && element && this.mediaStream && element.srcObject === this.mediaStream) {
+      element.srcObject = null
+    }
+  }
+
+  /** Waits for `work`, but not past `deadline` (teardown must finish even if the node hangs). */
+  private until(deadline: number, work: Promise<unknown>): Promise<void> {
+    const { clock } = this.deps
+    const remaining = deadline - clock.now()
+    if (remaining <= 0) {
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve) => {
+      const timer = clock.setTimeout(() => {
+        this.deps.logger.warn(
+          `${this.what}: teardown gave up waiting for the node after ${this.deps.teardownTimeoutMs} ms`,
+        )
+        resolve()
+      }, remaining)
+      const done = (): void => {
+        clock.clearTimeout(timer)
+        resolve()
+      }
+      work.then(done, done)
+    })
+  }
+
+  private attachPreview(stream: MediaStream): void {
+    const element = this.options.mediaElement
+    if (element) {
+      attach(element, stream, this.deps.logger)
+    }
+  }
+
+  private noteRemoteStream(stream: MediaStream): void {
+    this.mediaStream = stream
+    const element = this.options.mediaElement
+    if (element && this.phase !== 'closed' && this.phase !== 'failed') {
+      attach(element, stream, this.deps.logger)
+    }
+  }
+
+  // --- Errors ------------------------------------------------------------------------------------
+
+  private get protocolName(): string {
+    return this.kind === 'publish' ? 'WHIP' : 'WHEP'
+  }
+
+  private get subject(): string {
+    const verb = this.kind === 'publish' ? 'Publishing' : 'Subscribing to'
+    return `${verb} "${this.target.streamName}" on environment "${this.target.environment}" (${this.target.endpoint})`
+  }
+
+  private context(status?: number): {
+    url: string
+    environment: string
+    streamName: string
+    status?: number
+  } {
+    const context = {
+      url: this.target.endpoint,
+      environment: this.target.environment,
+      streamName: this.target.streamName,
+    }
+    return status === undefined ? context : { ...context, status }
+  }
+
+  /** The error for a failure before media flowed; `source` is the SDK event or the call that failed. */
+  private failureError(source: string, failure: unknown): BlueGreenError {
+    if (failure instanceof BlueGreenError) {
+      return failure
+    }
+    const detail = sdkFailureText(failure) ?? sdkFailureText(this.signalingFailure)
+    const status =
+      statusOfSdkFailure(this.kind, this.signalingFailure) ?? statusOfSdkFailure(this.kind, failure)
+    const cause = failure ?? this.signalingFailure
+    const http = status === undefined ? this.protocolName : `${this.protocolName} ${status}`
+    if (
+      this.kind === 'subscribe' &&
+      (source === SDK_EVENT.subscribeInvalidName ||
+        source === SDK_EVENT.subscribeUnpublish ||
+        status === 404 ||
+        status === 409 ||
+        isStreamMissingText(sdkFailureText(failure)))
+    ) {
+      return new BlueGreenError(
+        'STREAM_NOT_FOUND',
+        `${this.subject} failed: the node does not carry that stream (${http}). Retry once it is published there.`,
+        { ...this.context(status), cause },
+      )
+    }
+    if (status === 401 || status === 403 || status === 406) {
+      return new BlueGreenError(
+        'MEDIA_FAILED',
+        `${this.subject} was refused as not authorised (${http}: ${detail ?? 'rejected'}). Check connectionParams ` +
+          '(username, password, token); retrying with the same ones will not help.',
+        { ...this.context(status), cause },
+      )
+    }
+    if (
+      this.kind === 'publish' &&
+      (source === SDK_EVENT.publishInvalidName || status === 409 || status === 404)
+    ) {
+      const reason =
+        status === 404
+          ? 'the node found no scope for this app and stream name (WHIP 404). Check the app and stream names.'
+          : `the stream name is already being published there (${http}). Stop the other publisher, or retry ` +
+            'once the node has released the name.'
+      return new BlueGreenError('MEDIA_FAILED', `${this.subject} was refused: ${reason}`, {
+        ...this.context(status),
+        cause,
+      })
+    }
+    return new BlueGreenError(
+      'MEDIA_FAILED',
+      `${this.subject} failed before media flowed (${source}${detail ? `: ${detail}` : ''}${status ? `, ${http}` : ''}). ` +
+        'The node or the network refused the session; retrying may help.',
+      { ...this.context(status), cause },
+    )
+  }
+
+  /** The error given to onEnd listeners for an end after start. */
+  private endErrorFor(event: string): BlueGreenError {
+    if (event === SDK_EVENT.subscribeUnpublish) {
+      return new BlueGreenError(
+        'STREAM_NOT_FOUND',
+        `${this.subject} ended: the publisher stopped (${event}). Subscribe again once it is published.`,
+        this.context(),
+      )
+    }
+    return new BlueGreenError(
+      'MEDIA_FAILED',
+      `${this.subject} ended: the connection to the node was lost (${event}). Reconnect to continue.`,
+      this.context(),
+    )
+  }
+
+  private initError(error: unknown): BlueGreenError {
+    const client = this.kind === 'publish' ? 'WHIPClient' : 'WHEPClient'
+    return new BlueGreenError(
+      'DRIVER_UNAVAILABLE',
+      `red5pro-webrtc-sdk could not initialise a ${client} for ${this.what}: ${sdkFailureText(error) ?? 'unknown reason'}. ` +
+        'It needs a browser with RTCPeerConnection, RTCSessionDescription and RTCIceCandidate present when the SDK ' +
+        'module first loaded; use whipDriver() elsewhere.',
+      { ...this.context(), cause: error },
+    )
+  }
+
+  private timeoutError(): BlueGreenError {
+    return new BlueGreenError(
+      'TIMEOUT',
+      `${this.subject} did not start within ${this.deps.startTimeoutMs} ms (no ${
+        this.kind === 'publish' ? 'Publish.Start' : 'Subscribe.Start'
+      } from the SDK: the red5pro data channel never opened). Check that the node is reachable for media ` +
+        '(UDP/TURN), or raise startTimeoutMs.',
+      this.context(),
+    )
+  }
+}
