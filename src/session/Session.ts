@@ -740,33 +740,43 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
       connectionParams: this.connectionParams(),
     }
     const { rtcConfiguration } = this.host.settings
+    const attempt =
+      this.kind === 'publish'
+        ? driver.publish(
+            target,
+            {
+              mediaStream: this.localStream ?? this.options.mediaStream,
+              // Let the driver show its own captured media only the first time; the session attaches afterwards.
+              mediaElement:
+                (this.localStream ?? this.options.mediaStream) ? undefined : this.options.mediaElement,
+              connectionParams: target.connectionParams,
+              rtcConfiguration,
+            },
+            signal,
+          )
+        : driver.subscribe(
+            target,
+            {
+              // Where MediaStream exists the session keeps ONE stream on the element; a driver attaching its
+              // own would flicker the element on every migration.
+              mediaElement: hasMediaStream() ? undefined : this.options.mediaElement,
+              connectionParams: target.connectionParams,
+              rtcConfiguration,
+            },
+            signal,
+          )
+    // A driver that ignores the signal may still deliver a connection after the abort: close it then.
+    attempt.then(
+      (late) => {
+        if (signal.aborted) {
+          this.release(late)
+        }
+      },
+      () => undefined,
+    )
     let driverSession: DriverSession
     try {
-      driverSession =
-        this.kind === 'publish'
-          ? await driver.publish(
-              target,
-              {
-                mediaStream: this.localStream ?? this.options.mediaStream,
-                // Let the driver show its own captured media only the first time; the session attaches afterwards.
-                mediaElement:
-                  (this.localStream ?? this.options.mediaStream) ? undefined : this.options.mediaElement,
-                connectionParams: target.connectionParams,
-                rtcConfiguration,
-              },
-              signal,
-            )
-          : await driver.subscribe(
-              target,
-              {
-                // Where MediaStream exists the session keeps ONE stream on the element; a driver attaching its
-                // own would flicker the element on every migration.
-                mediaElement: hasMediaStream() ? undefined : this.options.mediaElement,
-                connectionParams: target.connectionParams,
-                rtcConfiguration,
-              },
-              signal,
-            )
+      driverSession = await raceAbort(attempt, signal, `Connecting ${this.label}`)
     } catch (error) {
       if (signal.aborted) {
         throw abortReason(signal, `Connecting ${this.label}`)

@@ -89,7 +89,7 @@ export class FakeWorld {
   discoveryDown = false
   private served: Manifest
 
-  constructor(initial: ManifestSpec, options: { seed?: number; driver?: Driver } = {}) {
+  constructor(initial: ManifestSpec, options: { seed?: number } = {}) {
     this.clock = new ManualClock()
     this.driver = new FakeDriver({ clock: this.clock })
     this.random = seededRandom(options.seed ?? 1)
@@ -163,6 +163,8 @@ export class FakeHost implements SessionHost {
   readonly settings: ResolvedSessionSettings
   readonly pinned: boolean
   readonly selector: string
+  /** When true, this client alone cannot reach discovery (it keeps its last good manifest). */
+  discoveryDown = false
   private accepted: Manifest
   private readonly listeners = new Set<(manifest: Manifest, previous: Manifest | undefined) => void>()
 
@@ -196,7 +198,7 @@ export class FakeHost implements SessionHost {
   }
 
   accept(manifest: Manifest): void {
-    if (manifest.revision <= this.accepted.revision) {
+    if (this.discoveryDown || manifest.revision <= this.accepted.revision) {
       return
     }
     const previous = this.accepted
