@@ -47,7 +47,7 @@ export interface DriverSubscribeOptions {
 /** A live connection made by a driver. Resolved from publish/subscribe only once media flows. */
 export interface DriverSession {
   /** Publish: the local stream being sent. Subscribe: the remote stream being received. */
-  readonly mediaStream?: MediaStream
+  readonly mediaStream?: MediaStream | undefined
   /** Registers a listener for an unexpected end (network loss, server teardown). Called at most once. */
   onEnd(listener: (error?: Error) => void): void
   /** Ends the connection (and its server resource). Idempotent; allowed after an end. */
