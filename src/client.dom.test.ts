@@ -16,9 +16,14 @@ const URL_A = 'https://cdn.example.com/discovery.json'
 const serve = (revision: number) => async () =>
   new Response(JSON.stringify(manifest(revision)), { headers: { 'content-type': 'application/json' } })
 
+/** happy-dom's own API to move the page to another URL. */
+function setPageUrl(url: string): void {
+  ;(window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(url)
+}
+
 afterEach(() => {
   localStorage.clear()
-  window.happyDOM.setURL('https://app.example.com/')
+  setPageUrl('https://app.example.com/')
 })
 
 describe('in a browser', () => {
@@ -34,7 +39,7 @@ describe('in a browser', () => {
   })
 
   it('a query parameter override selects staging when enabled, and is ignored when not', async () => {
-    window.happyDOM.setURL('https://app.example.com/watch?bg-env=staging')
+    setPageUrl('https://app.example.com/watch?bg-env=staging')
     const qa = createClient({ discovery: URL_A, fetch: serve(1), overrides: { queryParam: 'bg-env' } })
     expect((await qa.ready()).name).toBe('blue')
     const normal = createClient({ discovery: URL_A, fetch: serve(1) })
@@ -43,9 +48,7 @@ describe('in a browser', () => {
   })
 
   it('a query parameter naming a URL is ignored: overrides choose among manifest names only', async () => {
-    window.happyDOM.setURL(
-      'https://app.example.com/watch?bg-env=' + encodeURIComponent('https://evil.example.net'),
-    )
+    setPageUrl('https://app.example.com/watch?bg-env=' + encodeURIComponent('https://evil.example.net'))
     const client = createClient({ discovery: URL_A, fetch: serve(1), overrides: { queryParam: 'bg-env' } })
     expect((await client.ready()).name).toBe('green')
     await client.close()
