@@ -4,7 +4,6 @@ import { type ClientSpec, FakeWorld, type ManifestSpec } from '../session/__fixt
 import type { FakeDriverSession } from '../session/drivers/fake'
 import { SESSION_EVENT_NAMES, type SessionEventMap } from '../session/events'
 import type { PublishSession, SubscribeSession } from '../session/Session'
-import type { SessionManager } from '../session/SessionManager'
 import { type EventRecorder, recordEvents } from '../testing/recorder'
 
 const GREEN_LIVE: ManifestSpec = {
@@ -32,8 +31,13 @@ afterEach(async () => {
   cleanup = []
 })
 
+/** The world of the running test (its clock stamps recorded events). */
+let worldClock: FakeWorld['clock'] | undefined
+
 function newWorld(manifest: ManifestSpec = GREEN_LIVE): FakeWorld {
-  return new FakeWorld(manifest, { seed: 7 })
+  const world = new FakeWorld(manifest, { seed: 7 })
+  worldClock = world.clock
+  return world
 }
 
 function client(world: FakeWorld, spec: ClientSpec = {}) {
@@ -47,7 +51,6 @@ function record(session: PublishSession | SubscribeSession): EventRecorder<Sessi
   cleanup.push(() => events.stop())
   return events
 }
-let worldClock: FakeWorld['clock'] | undefined
 
 async function live<T>(world: FakeWorld, promise: Promise<T>): Promise<T> {
   promise.catch(() => undefined)
@@ -57,7 +60,6 @@ async function live<T>(world: FakeWorld, promise: Promise<T>): Promise<T> {
 
 /** A publisher and `viewers` subscribers (each tagged `viewer: i`) of stream `cam`, all on `green`. */
 async function audience(world: FakeWorld, viewers: number, spec: ClientSpec = {}) {
-  worldClock = world.clock
   const broadcaster = client(world, spec)
   const publisher = await live(world, broadcaster.sessions.publish({ streamName: 'cam' }))
   const watchers = client(world, spec)
@@ -275,7 +277,6 @@ describe('rollback in the middle of a drain', () => {
 describe('a stream only on the draining side', () => {
   it('serves a new subscriber from the draining environment, retries the move while the stream is missing, moves after the publisher did', async () => {
     const world = newWorld()
-    worldClock = world.clock
     const broadcaster = client(world)
     await live(world, broadcaster.sessions.publish({ streamName: 'cam' }))
     broadcaster.host.discoveryDown = true // this broadcaster does not see the promotion yet
@@ -304,7 +305,6 @@ describe('a stream only on the draining side', () => {
 
   it('a subscriber still on the old side when the deadline passes reconnects, and follows the publisher once it moved', async () => {
     const world = newWorld()
-    worldClock = world.clock
     const broadcaster = client(world)
     await live(world, broadcaster.sessions.publish({ streamName: 'cam' }))
     broadcaster.host.discoveryDown = true
@@ -408,7 +408,6 @@ describe('outages', () => {
 describe('pinned (QA) clients', () => {
   it('stay on their environment while it serves or drains, and fail with ENVIRONMENT_OFFLINE when it goes offline', async () => {
     const world = newWorld()
-    worldClock = world.clock
     const qa = client(world, { pinned: true, selector: 'blue' })
     const qaPublisher = await live(world, qa.sessions.publish({ streamName: 'qa-cam' }))
     const qaViewer = await live(world, qa.sessions.subscribe({ streamName: 'qa-cam' }))
@@ -468,7 +467,6 @@ describe('session.migrate()', () => {
 
   it('rejects with the new side’s error and keeps playing when the stream is not there yet', async () => {
     const world = newWorld()
-    worldClock = world.clock
     const broadcaster = client(world)
     await live(world, broadcaster.sessions.publish({ streamName: 'cam' }))
     broadcaster.host.discoveryDown = true

@@ -4,13 +4,16 @@
  */
 import type { Clock } from '../environment'
 
+/* eslint-disable @typescript-eslint/no-explicit-any -- eventemitter3's typed on/off are generic per event name;
+   `any` here is what lets every typed emitter fit one recorder. */
 /** Anything with eventemitter3-style `on` and `off`. */
 export interface Listenable {
   /** Adds a listener. */
-  on(event: string, listener: (...args: never[]) => void): unknown
+  on(event: any, listener: (...args: any[]) => void): unknown
   /** Removes a listener. */
-  off(event: string, listener: (...args: never[]) => void): unknown
+  off(event: any, listener: (...args: any[]) => void): unknown
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** One recorded emission. */
 export interface RecordedEvent {
@@ -67,7 +70,7 @@ export interface EventRecorder<Events extends object = Record<string, unknown[]>
 export function recordEvents<Events extends object = Record<string, unknown[]>>(
   emitter: Listenable,
   names: readonly (keyof Events & string)[],
-  options: { clock?: Clock } = {},
+  options: { clock?: Clock | undefined } = {},
 ): EventRecorder<Events> {
   type First<K extends keyof Events> = Events[K] extends readonly [infer F, ...unknown[]] ? F : undefined
   const events: RecordedEvent[] = []
@@ -88,7 +91,7 @@ export function recordEvents<Events extends object = Record<string, unknown[]>>(
       }
     }
     listeners.set(name, listener)
-    emitter.on(name, listener as (...args: never[]) => void)
+    emitter.on(name, listener)
   }
   return {
     events,
@@ -117,7 +120,7 @@ export function recordEvents<Events extends object = Record<string, unknown[]>>(
     },
     stop: () => {
       for (const [name, listener] of listeners) {
-        emitter.off(name, listener as (...args: never[]) => void)
+        emitter.off(name, listener)
       }
       listeners.clear()
       waiters.clear()
