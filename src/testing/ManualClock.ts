@@ -80,6 +80,11 @@ export class ManualClock implements Clock {
     }
   }
 
+  /** Drops every scheduled timer without running it. */
+  clearAll(): void {
+    this.timers.length = 0
+  }
+
   /** How many timers are scheduled and not yet run or cleared. */
   pending(): number {
     return this.timers.length
