@@ -9,7 +9,7 @@ import fc from 'fast-check'
 
 import { BlueGreenError } from '../../errors'
 import { type Environment, type Logger, memoryStorage } from '../../environment'
-import { FakeDriver } from '../drivers/fake'
+import { FakeDriver, type FakeDriverOptions } from '../drivers/fake'
 import type { Driver } from '../drivers/Driver'
 import type { SessionHost } from '../host'
 import { resolveSessionSettings, type MigrationOptions, type ResolvedSessionSettings } from '../options'
@@ -89,9 +89,14 @@ export class FakeWorld {
   discoveryDown = false
   private served: Manifest
 
-  constructor(initial: ManifestSpec, options: { seed?: number } = {}) {
+  constructor(
+    initial: ManifestSpec,
+    options: { seed?: number; mediaStream?: FakeDriverOptions['mediaStream'] } = {},
+  ) {
     this.clock = new ManualClock()
-    this.driver = new FakeDriver({ clock: this.clock })
+    this.driver = new FakeDriver(
+      options.mediaStream ? { clock: this.clock, mediaStream: options.mediaStream } : { clock: this.clock },
+    )
     this.random = seededRandom(options.seed ?? 1)
     this.served = this.build(initial)
   }
