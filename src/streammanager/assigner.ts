@@ -255,19 +255,24 @@ function where(ctx: RequestContext, status?: number): string {
   return `GET ${ctx.url}${status === undefined ? '' : ` -> ${status}`}, environment "${ctx.environment}"`
 }
 
-function decodeJson(body: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+function decodeJson(decoder: TextDecoder, body: Uint8Array): { ok: true; value: unknown } | { ok: false } {
   try {
-    return { ok: true, value: JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body)) as unknown }
+    return { ok: true, value: JSON.parse(decoder.decode(body)) as unknown }
   } catch {
     return { ok: false }
   }
 }
 
 /** Turns one HTTP answer into a node, or the error a user can act on. */
-function interpret(ctx: RequestContext, response: LimitedResponse, now: number): NodeAnswer {
+function interpret(
+  ctx: RequestContext,
+  response: LimitedResponse,
+  now: number,
+  decoder: TextDecoder,
+): NodeAnswer {
   const { status } = response
   const type = mediaType(response.headers)
-  const json = isJsonMediaType(type) ? decodeJson(response.body) : { ok: false as const }
+  const json = isJsonMediaType(type) ? decodeJson(decoder, response.body) : { ok: false as const }
   const context = { url: ctx.url, status, environment: ctx.environment, streamName: ctx.streamName }
   const invalidResponse = (what: string, hint = CONFIG_HINT): BlueGreenError =>
     new BlueGreenError(
@@ -398,10 +403,10 @@ function interpret(ctx: RequestContext, response: LimitedResponse, now: number):
 function explainTransport(
   error: unknown,
   ctx: RequestContext,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
   timeoutMs: number,
 ): BlueGreenError {
-  if (signal.aborted) {
+  if (signal?.aborted) {
     return abortedError(`Resolving "${ctx.streamName}" on environment "${ctx.environment}"`, signal.reason)
   }
   const context = { url: ctx.url, environment: ctx.environment, streamName: ctx.streamName }
@@ -445,15 +450,11 @@ function networkDetail(error: BlueGreenError): string {
   let current: unknown = error.cause
   for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
     const code = (current as { code?: unknown }).code
-    if (current.name === 'ForceRetryError') {
-      parts.push('the connection broke in the middle of the answer')
-    } else {
-      parts.push(
-        typeof code === 'string' && !current.message.includes(code)
-          ? `${current.message} (${code})`
-          : current.message,
-      )
-    }
+    parts.push(
+      typeof code === 'string' && !current.message.includes(code)
+        ? `${current.message} (${code})`
+        : current.message,
+    )
     current = current.cause
   }
   return parts.length === 0 ? 'network error' : parts.join(': ')
@@ -479,11 +480,23 @@ export function createAssigner(env: Environment, settings: AssignerSettings): As
   let http: KyInstance | undefined
   const inflight = new InFlight<NodeAnswer>()
   const log = env.logger
+  const decoder = new TextDecoder('utf-8', { fatal: true })
+  // Normalised Stream Manager base URLs by manifest value (a handful per client; bounded anyway).
+  const bases = new Map<string, string | undefined>()
+  const baseOf = (streamManager: string): string | undefined => {
+    if (!bases.has(streamManager)) {
+      if (bases.size >= 64) {
+        bases.clear()
+      }
+      bases.set(streamManager, streamManagerBase(streamManager))
+    }
+    return bases.get(streamManager)
+  }
 
   const fetchNode = async (
     ctx: RequestContext,
     token: string | undefined,
-    signal: AbortSignal,
+    signal: AbortSignal | undefined,
   ): Promise<NodeAnswer> => {
     http ??= createStreamManagerHttp(env, resolved)
     log.debug(`GET ${ctx.url} (${ctx.request.kind} "${ctx.streamName}" on environment "${ctx.environment}")`)
@@ -503,7 +516,7 @@ export function createAssigner(env: Environment, settings: AssignerSettings): As
     } catch (error) {
       throw explainTransport(error, ctx, signal, resolved.timeoutMs)
     }
-    const answer = interpret(ctx, response, env.clock.now())
+    const answer = interpret(ctx, response, env.clock.now(), decoder)
     log.debug(
       `${ctx.request.kind} "${ctx.streamName}" on "${ctx.environment}" -> ${answer.serverAddress} (${answer.nodeRole})`,
     )
@@ -537,7 +550,8 @@ export function createAssigner(env: Environment, settings: AssignerSettings): As
           { environment: name, streamName },
         )
       }
-      const base = streamManagerBase(environment.streamManager)
+      const base =
+        typeof environment.streamManager === 'string' ? baseOf(environment.streamManager) : undefined
       if (base === undefined) {
         throw invalidArgument(
           `Environment "${name}" has a \`streamManager\` that is not an absolute http(s) URL: ${quote(String(environment.streamManager))}.`,

@@ -20,6 +20,8 @@ export interface NodeAddress {
 
 const DNS_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i
 const IPV6_CHARS = /^[0-9a-f:.]+$/i
+/** Dotted-quad IPv4 in its canonical spelling (each part 0..255, no leading zeros). */
+const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/
 
 function parsePort(text: string | undefined): number | undefined | null {
   if (text === undefined) {
@@ -67,7 +69,7 @@ export function parseServerAddress(address: unknown): NodeAddress | undefined {
     if (!IPV6_CHARS.test(host) || !canParseHost(`[${host}]`)) {
       return undefined
     }
-  } else {
+  } else if (!IPV4.test(host)) {
     const labels = host.replace(/\.$/, '').split('.')
     if (!labels.every((label) => DNS_LABEL.test(label)) || host.length > 253) {
       return undefined

@@ -73,7 +73,7 @@ describe('InFlight', () => {
     const inflight = new InFlight<string>()
     const op = deferred<string>()
     let shared: AbortSignal | undefined
-    const start = (signal: AbortSignal) => {
+    const start = (signal: AbortSignal | undefined) => {
       shared = signal
       return op.promise
     }
@@ -93,10 +93,10 @@ describe('InFlight', () => {
   it('aborts the operation when every caller has aborted, and a later call starts afresh', async () => {
     const inflight = new InFlight<string>()
     const signals: AbortSignal[] = []
-    const start = (signal: AbortSignal) => {
-      signals.push(signal)
+    const start = (signal: AbortSignal | undefined) => {
+      signals.push(signal!)
       return new Promise<string>((_resolve, reject) =>
-        signal.addEventListener('abort', () => reject(signal.reason)),
+        signal!.addEventListener('abort', () => reject(signal!.reason)),
       )
     }
     const a = new AbortController()

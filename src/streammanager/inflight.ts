@@ -8,7 +8,8 @@
 
 interface Entry<T> {
   readonly promise: Promise<T>
-  readonly controller: AbortController
+  /** Absent when the first caller had no signal: then not every caller can leave, so nothing aborts. */
+  readonly controller: AbortController | undefined
   callers: number
   settled: boolean
 }
@@ -25,13 +26,15 @@ export class InFlight<T> {
   /**
    * Joins the operation for `key`, starting it with `start` if none is in flight.
    * @param key - what identifies the question
-   * @param start - runs the operation; gets a signal aborted when every caller has left
+   * @param start - runs the operation; gets a signal aborted when every caller has left, or
+   *   `undefined` when the first caller has no signal (that caller never leaves early, so the
+   *   operation is never abandoned and needs no signal: this saves an AbortController per call)
    * @param signal - this caller's signal
    * @param aborted - the error this caller rejects with when its signal aborts
    */
   run(
     key: string,
-    start: (signal: AbortSignal) => Promise<T>,
+    start: (signal: AbortSignal | undefined) => Promise<T>,
     signal: AbortSignal | undefined,
     aborted: (reason: unknown) => Error,
   ): Promise<T> {
@@ -40,8 +43,8 @@ export class InFlight<T> {
     }
     let entry = this.#entries.get(key)
     if (!entry) {
-      const controller = new AbortController()
-      const created: Entry<T> = { promise: start(controller.signal), controller, callers: 0, settled: false }
+      const controller = signal ? new AbortController() : undefined
+      const created: Entry<T> = { promise: start(controller?.signal), controller, callers: 0, settled: false }
       const finish = (): void => {
         created.settled = true
         if (this.#entries.get(key) === created) {
@@ -82,7 +85,7 @@ export class InFlight<T> {
           if (this.#entries.get(key) === entry) {
             this.#entries.delete(key)
           }
-          entry.controller.abort(signal?.reason)
+          entry.controller?.abort(signal?.reason)
         }
       }
       signal?.addEventListener('abort', onAbort, { once: true })
