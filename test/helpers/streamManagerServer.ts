@@ -60,6 +60,8 @@ export interface StreamManagerServer {
   readonly published: Set<string>
   /** Delay every normal answer by this many ms (to make concurrent calls overlap). */
   answerDelayMs: number
+  /** Holds every normal answer until the returned function is called (deterministic overlap). */
+  hold(): () => void
   /** The next `times` requests misbehave (default: all following requests). */
   fail(fault: StreamManagerFault, times?: number): void
   /** Back to normal answers. */
@@ -78,6 +80,7 @@ export async function startStreamManagerServer(
   const faults: { fault: StreamManagerFault; times: number }[] = []
   const sockets = new Set<Socket>()
   const pending = new Set<NodeJS.Timeout>()
+  let held: (() => void)[] | undefined
   let abandoned = 0
 
   const sendJson = (res: ServerResponse, status: number, body: unknown): void => {
@@ -253,6 +256,10 @@ export async function startStreamManagerServer(
       return
     }
     const url = new URL(path, 'http://127.0.0.1')
+    if (held) {
+      held.push(() => answer(req, res, url))
+      return
+    }
     if (state.answerDelayMs > 0) {
       const timer = setTimeout(() => {
         pending.delete(timer)
@@ -280,6 +287,16 @@ export async function startStreamManagerServer(
     },
     published: new Set(),
     answerDelayMs: 0,
+    hold() {
+      held ??= []
+      return () => {
+        const queued = held ?? []
+        held = undefined
+        for (const release of queued) {
+          release()
+        }
+      }
+    },
     fail(fault, times = Number.POSITIVE_INFINITY) {
       faults.push({ fault, times })
     },

@@ -417,7 +417,7 @@ describe('in-flight sharing against a loopback Stream Manager', () => {
 
   it('keeps the shared request going for the others when one caller aborts', async () => {
     const sm = await start({ api: 'sm2' })
-    sm.answerDelayMs = 100
+    const release = sm.hold()
     const a = assigner()
     const env = environment('sm2', sm.url)
     const quitter = new AbortController()
@@ -426,6 +426,7 @@ describe('in-flight sharing against a loopback Stream Manager', () => {
     await vi.waitFor(() => expect(sm.requests).toHaveLength(1))
     quitter.abort()
     await failure(first, 'ABORTED')
+    release()
     const assignments = await Promise.all(others)
     expect(assignments.map((x) => x.serverAddress)).toEqual(Array(4).fill('10.0.0.1'))
     expect(sm.requests).toHaveLength(1)
