@@ -1,2 +1,9 @@
 #!/usr/bin/env node
-export {}
+/**
+ * The `red5pro-bluegreen` command line (docs/cli.md). Entry point only: everything is in `program.ts`.
+ */
+import { run } from './program'
+
+void run(process.argv, { stdout: process.stdout, stderr: process.stderr, env: process.env }).then((code) => {
+  process.exitCode = code
+})
