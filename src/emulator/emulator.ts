@@ -609,7 +609,12 @@ class EmulatorImpl implements Emulator {
       if (options.signed) {
         this.#signing = await signingKey(options.signed)
       }
-      await Promise.all(NAMES.map((name) => this.#runtimes[name].start()))
+      // Both settle before anything is torn down, so a half-started environment cannot outlive a failure.
+      const started = await Promise.allSettled(NAMES.map((name) => this.#runtimes[name].start()))
+      const failed = started.find((result) => result.status === 'rejected')
+      if (failed) {
+        throw failed.reason
+      }
       await this.#publish(this.#control, 1)
       this.#server = await startHttpServer(this.#handler(), {
         port,

@@ -864,6 +864,19 @@ describe('close()', () => {
     sse.abort()
   })
 
+  it('a public port already in use is INVALID_ARGUMENT, and whatever had started is closed again', async () => {
+    const blocker = createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    open.push({ close: () => new Promise<void>((resolve) => blocker.close(() => resolve())) })
+    const { port } = blocker.address() as AddressInfo
+    await expect(startEmulator({ logger: false, mediaNode: nodes.factory, port })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/in use/),
+    })
+    expect(nodes.started).toHaveLength(2)
+    expect(nodes.started.every((n) => n.closed)).toBe(true)
+  })
+
   it('a process that starts the emulator, uses it and closes it exits on its own', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'emulator-exit-'))
     const entry = fileURLToPath(new URL('../../src/emulator/index.ts', import.meta.url))
