@@ -219,15 +219,6 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
     return this.op?.kind === 'move' ? this.op.to : undefined
   }
 
-  /** How many driver sessions this session holds open (current + retiring publishes). @internal */
-  get openConnections(): number {
-    let count = this.current && !this.released.has(this.current.driverSession) ? 1 : 0
-    for (const entry of this.retiring) {
-      count += this.released.has(entry.driverSession) ? 0 : 1
-    }
-    return count
-  }
-
   /** @inheritdoc */
   close(): Promise<void> {
     if (!this.closing) {
@@ -267,7 +258,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
       })
     } catch (error) {
       const failure = op.controller.signal.aborted
-        ? (abortReason(op.controller.signal, what) as BlueGreenError)
+        ? abortReason(op.controller.signal, what)
         : asBlueGreenError(error, 'MEDIA_FAILED', `${what} failed`, { streamName: this.streamName })
       this.endOp(op)
       this.dispatch('fail', { error: failure, reason: failure.message })
@@ -346,7 +337,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
   // The state machine
 
   private get label(): string {
-    return `${this.kind} session ${this.id} of stream "${this.streamName}"`
+    return `session ${this.id} of stream "${this.streamName}"`
   }
 
   private dispatch(input: SessionInput, detail: DispatchDetail = {}): boolean {
@@ -403,7 +394,14 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
         void this.reconnectLoop(detail.error ?? this.lostConnectionError(undefined))
         return
       case 'emitFailed':
-        this.host.env.logger.error(`${this.label} failed: ${detail.error?.message ?? 'unknown error'}`)
+        // A start-up failure is the caller's rejection to handle; a session that ran and gave up is an error.
+        if (this.current) {
+          this.host.env.logger.error(`${this.label} failed: ${detail.error?.message ?? 'unknown error'}`)
+        } else {
+          this.host.env.logger.debug(
+            `${this.label} did not start: ${detail.error?.message ?? 'unknown error'}`,
+          )
+        }
         this.safeEmit('failed', detail.error ?? this.lostConnectionError(undefined))
         return
       case 'emitClosed':

@@ -4,10 +4,10 @@
  * race helper is a few lines that no library offers without also owning the retry loop.
  * @internal
  */
-import { abortedError } from '../errors'
+import { abortedError, type BlueGreenError } from '../errors'
 
 /** The reason a signal aborted with, as a BlueGreenError (`ABORTED` unless it already is one). @internal */
-export function abortReason(signal: AbortSignal, what: string): Error {
+export function abortReason(signal: AbortSignal, what: string): BlueGreenError {
   return abortedError(what, signal.reason)
 }
 

@@ -440,6 +440,22 @@ describe('pinned (QA) clients', () => {
   })
 })
 
+describe('pinned clients and draining environments', () => {
+  it('a pinned viewer is never served by another environment, even one that carries the stream', async () => {
+    const world = newWorld()
+    const broadcaster = client(world)
+    await live(world, broadcaster.sessions.publish({ streamName: 'cam' }))
+    world.publish(promote(2, 'blue', 'green', 60_000))
+    // Blue and the draining green carry the stream; a QA client pinned to red must not be sent there.
+    expect(world.carries('green', 'cam') && world.carries('blue', 'cam')).toBe(true)
+    const qa = client(world, { pinned: true, selector: 'red' })
+    await expect(live(world, qa.sessions.subscribe({ streamName: 'cam' }))).rejects.toMatchObject({
+      code: 'STREAM_NOT_FOUND',
+      environment: 'red',
+    })
+  })
+})
+
 describe('session.migrate()', () => {
   it('moves one subscriber now, make-before-break, instead of waiting for its turn', async () => {
     const world = newWorld()
@@ -455,6 +471,21 @@ describe('session.migrate()', () => {
     await world.clock.runAll()
     expect(events.count('migrating')).toBe(1)
     expect(second!.environment).toBe('blue')
+  })
+
+  it('while reconnecting, resolves once recovery has put the session on the selected environment', async () => {
+    const world = newWorld()
+    const { subscribers } = await audience(world, 1)
+    const [viewer] = subscribers
+    world.driver.simulateDrop({ kind: 'subscribe' })
+    expect(viewer!.state).toBe('reconnecting')
+    let resolved = false
+    const moving = viewer!.migrate().then(() => (resolved = true))
+    await world.clock.flush()
+    expect(resolved).toBe(false)
+    await world.clock.runAll()
+    await moving
+    expect(viewer!.state).toBe('live')
   })
 
   it('resolves at once, doing nothing, when the session is already on the selected environment', async () => {

@@ -5,7 +5,7 @@
  *
  * The rules live in `plan.ts` (pure); this file owns the timers and talks to sessions.
  */
-import type { BlueGreenError} from '../errors';
+import type { BlueGreenError } from '../errors'
 import { closedError, isBlueGreenError, toBlueGreenError } from '../errors'
 import type { SessionHost } from '../session/host'
 import type { ManagedSession } from '../session/Session'
@@ -111,7 +111,6 @@ export class SwapCoordinator {
     const decision = this.decideFor(session)
     const retireAfterMs = decision?.action === 'move' ? decision.retireAfterMs : 0
     this.clearMove(track)
-    track.target = undefined
     return this.launch(session, track, selected.name, retireAfterMs, 'requested by the application')
   }
 
