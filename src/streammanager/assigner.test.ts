@@ -513,6 +513,7 @@ describe('resolve() arguments and settings', () => {
     [{ token: 'two words' }, /`token`/],
     [{ token: 'line\nbreak' }, /`token`/],
     [{ strict: 'yes' }, /`strict`/],
+    [{ signal: { aborted: 'no' } }, /`signal`/],
   ])('rejects the options %j with INVALID_ARGUMENT before any request', async (options, message) => {
     answer('sm2', () => HttpResponse.json(WIRE.sm2.node('10.0.0.5')))
     const error = await failure(

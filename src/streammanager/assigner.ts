@@ -237,7 +237,12 @@ function checkOptions(options: ResolveOptions, environment: string): void {
   if (options.strict !== undefined && typeof options.strict !== 'boolean') {
     throw invalidArgument('resolve(): `strict` must be a boolean when given.', { environment })
   }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+  const signal = options.signal as Partial<AbortSignal> | undefined
+  // Duck-typed: a signal from another realm (an iframe, a DOM shim) is still a signal.
+  if (
+    signal !== undefined &&
+    (typeof signal.aborted !== 'boolean' || typeof signal.addEventListener !== 'function')
+  ) {
     throw invalidArgument('resolve(): `signal` must be an AbortSignal when given.', { environment })
   }
 }
