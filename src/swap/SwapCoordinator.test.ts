@@ -446,6 +446,7 @@ describe('pinned clients and draining environments', () => {
     const broadcaster = client(world)
     await live(world, broadcaster.sessions.publish({ streamName: 'cam' }))
     world.publish(promote(2, 'blue', 'green', 60_000))
+    await world.clock.flush() // the broadcaster moves to blue, keeping its green publish for a while
     // Blue and the draining green carry the stream; a QA client pinned to red must not be sent there.
     expect(world.carries('green', 'cam') && world.carries('blue', 'cam')).toBe(true)
     const qa = client(world, { pinned: true, selector: 'red' })
