@@ -63,8 +63,8 @@ export interface SessionHost {
   driverFor(assignment: Assignment): Promise<Driver>
   /**
    * Calls `listener` with each newly accepted revision (and the one before it). Returns the unsubscribe
-   * function. Listeners are called synchronously in acceptance order; a throwing listener must not break
-   * the client.
+   * function. Listeners are called synchronously in acceptance order, after {@link SessionHost.manifest}
+   * returns the new revision; a throwing listener must not break the client.
    */
   onManifest(listener: (manifest: Manifest, previous: Manifest | undefined) => void): () => void
 }
