@@ -23,6 +23,18 @@ export type SignatureInfo =
   | { readonly status: 'unsigned' }
 
 /**
+ * Refuses a threshold no set of the given keys can meet.
+ * @throws {CliError} exit 2 when `threshold` exceeds the number of keys
+ */
+export function checkThreshold(keys: readonly TrustedKey[], threshold: number): void {
+  if (keys.length > 0 && threshold > keys.length) {
+    throw usageError(
+      `--threshold is ${threshold} but only ${keys.length} key(s) were given; pass more keys or lower the threshold.`,
+    )
+  }
+}
+
+/**
  * Checks a document's signature the way a client configured with `keys` and `threshold` would.
  * @throws {CliError} exit 2 when `threshold` exceeds the number of keys
  */
@@ -32,11 +44,7 @@ export async function checkSignature(
   threshold: number,
   source: string,
 ): Promise<SignatureInfo> {
-  if (keys.length > 0 && threshold > keys.length) {
-    throw usageError(
-      `--threshold is ${threshold} but only ${keys.length} key(s) were given; pass more keys or lower the threshold.`,
-    )
-  }
+  checkThreshold(keys, threshold)
   if (document.kind === 'plain') {
     return keys.length === 0
       ? { status: 'unsigned' }

@@ -12,7 +12,7 @@ import { validateManifest } from '../discovery/manifest'
 import { isBlueGreenError } from '../errors'
 import { checkFailed, ExitCode, usageError } from './exit'
 import { readManifestDocument, readSigningKey, readTrustedKeys, writeFileAtomic } from './files'
-import { checkSignature } from './inspect'
+import { checkSignature, checkThreshold } from './inspect'
 import { collect, positiveIntOption, type CliContext } from './options'
 
 interface KeygenFlags {
@@ -169,6 +169,7 @@ async function sign(ctx: CliContext, flags: SignFlags): Promise<void> {
 
 async function verify(ctx: CliContext, flags: VerifyFlags): Promise<void> {
   const keys = await readTrustedKeys(flags.pub)
+  checkThreshold(keys, flags.threshold)
   const document = await readManifestDocument(flags.file, ExitCode.checkFailed)
   if (document.kind === 'plain') {
     if (flags.json) {

@@ -20,7 +20,14 @@ import {
   writeFileAtomic,
   type SigningKey,
 } from './files'
-import { checkSignature, describeSignature, environmentTable, headerRows, summarize } from './inspect'
+import {
+  checkSignature,
+  checkThreshold,
+  describeSignature,
+  environmentTable,
+  headerRows,
+  summarize,
+} from './inspect'
 import {
   checkEdited,
   describeProblem,
@@ -241,6 +248,11 @@ async function edit(
     return
   }
   await write(ctx, flags, result.manifest, key, result)
+  if (document.kind === 'envelope' && document.envelope.signatures.length > 1) {
+    ctx.out.warn(
+      `the edited manifest carries only the signature of ${key!.keyid} (it had ${document.envelope.signatures.length}); add the others with \`sign --file ${flags.file} --key KEYFILE\` if clients need more than one.`,
+    )
+  }
 }
 
 async function write(
@@ -279,6 +291,7 @@ async function validate(ctx: CliContext, flags: ValidateFlags): Promise<void> {
   const { out } = ctx
   const keys = await readTrustedKeys(flags.pub ?? [])
   const threshold = flags.threshold ?? 1
+  checkThreshold(keys, threshold)
   const document = await readManifestDocument(flags.file, ExitCode.checkFailed)
   const signature = await checkSignature(document, keys, threshold, flags.file)
   const now = ctx.now()

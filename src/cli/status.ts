@@ -12,10 +12,11 @@ import { resolveEnvironment } from '../environment'
 import { BlueGreenError, isBlueGreenError } from '../errors'
 import { createHttp, getLimited, isJsonMediaType, mediaType } from '../internal/http'
 import type { Manifest } from '../types'
-import { CliError, ExitCode, exitCodeFor, oneLine, usageError } from './exit'
+import { CliError, ExitCode, exitCodeFor, oneLine } from './exit'
 import { parseManifestDocument, readTrustedKeys } from './files'
 import {
   checkSignature,
+  checkThreshold,
   describeSignature,
   environmentTable,
   headerRows,
@@ -179,11 +180,14 @@ async function checkStreamManager(url: string, timeoutMs: number): Promise<Reach
     await response.body?.cancel().catch(() => undefined)
     return { reachable: true, latencyMs, httpStatus: response.status }
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause
     const name = (error as Error).name
     return {
       reachable: false,
-      error: name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (cause?.code ?? oneLine(error)),
+      error:
+        name === 'TimeoutError'
+          ? `no answer within ${timeoutMs} ms`
+          : (cause?.code ?? cause?.message ?? oneLine(error)),
     }
   }
 }
@@ -191,11 +195,7 @@ async function checkStreamManager(url: string, timeoutMs: number): Promise<Reach
 async function status(ctx: CliContext, flags: StatusFlags): Promise<void> {
   const { out } = ctx
   const keys = await readTrustedKeys(flags.key ?? [])
-  if (keys.length > 0 && flags.threshold > keys.length) {
-    throw usageError(
-      `--threshold is ${flags.threshold} but only ${keys.length} key(s) were given; pass more --key values or lower the threshold.`,
-    )
-  }
+  checkThreshold(keys, flags.threshold)
   const mirrors = await out.withSpinner('reading the discovery manifest', () =>
     Promise.all(flags.discovery.map((url) => readMirror(ctx, url, flags, keys))),
   )

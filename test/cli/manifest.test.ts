@@ -18,7 +18,16 @@ beforeEach(() => {
 })
 afterEach(() => tmp.cleanup())
 
-const read = (path = file): Record<string, any> => JSON.parse(readFileSync(path, 'utf8'))
+interface FileManifest {
+  revision: number
+  issuedAt: string
+  expiresAt?: string
+  previousProduction?: string
+  roles: Record<string, string>
+  environments: Record<string, { state?: string; drainDeadline?: string; streamManager?: string }>
+}
+
+const read = (path = file): FileManifest => JSON.parse(readFileSync(path, 'utf8')) as FileManifest
 const seconds = (iso: string): number => Date.parse(iso) / 1000
 
 describe('manifest init', () => {
@@ -65,10 +74,10 @@ describe('promote and rollback', () => {
     expect(manifest.revision).toBe(2)
     expect(manifest.roles).toEqual({ production: 'blue', staging: 'green' })
     expect(manifest.previousProduction).toBe('green')
-    expect(manifest.environments.blue.state).toBe('serving')
-    expect(manifest.environments.green.state).toBe('draining')
+    expect(manifest.environments.blue!.state).toBe('serving')
+    expect(manifest.environments.green!.state).toBe('draining')
     // Default drain: 30 minutes from the moment of the edit (deadlines are written in whole seconds).
-    const deadline = seconds(manifest.environments.green.drainDeadline)
+    const deadline = seconds(manifest.environments.green!.drainDeadline!)
     expect(deadline).toBeGreaterThanOrEqual(Math.floor((before + 30 * 60_000) / 1000))
     expect(deadline).toBeLessThanOrEqual(Math.ceil((after + 30 * 60_000) / 1000))
     expect(Date.parse(manifest.issuedAt)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000)
@@ -80,9 +89,9 @@ describe('promote and rollback', () => {
     manifest = read()
     expect(manifest.revision).toBe(3)
     expect(manifest.roles).toEqual({ production: 'green', staging: 'blue' })
-    expect(manifest.environments.green.state).toBe('serving')
-    expect(manifest.environments.green.drainDeadline).toBeUndefined()
-    expect(manifest.environments.blue.state).toBe('draining')
+    expect(manifest.environments.green!.state).toBe('serving')
+    expect(manifest.environments.green!.drainDeadline!).toBeUndefined()
+    expect(manifest.environments.blue!.state).toBe('draining')
     expect(manifest.previousProduction).toBe('blue')
     expect((await cli(['manifest', 'validate', '--file', file])).code).toBe(0)
   })
@@ -90,16 +99,16 @@ describe('promote and rollback', () => {
   it('accepts --drain as 90s, 30m or 2h and moves expiresAt forward by its previous validity', async () => {
     expect((await cli(['manifest', 'init', '--file', file, '--force', '--expires', '7d'])).code).toBe(0)
     const initial = read()
-    expect(seconds(initial.expiresAt) - seconds(initial.issuedAt)).toBe(7 * 86_400)
+    expect(seconds(initial.expiresAt!) - seconds(initial.issuedAt)).toBe(7 * 86_400)
 
     expect((await cli(['manifest', 'promote', 'blue', '--file', file, '--drain', '90s'])).code).toBe(0)
     let manifest = read()
-    expect(seconds(manifest.environments.green.drainDeadline) - seconds(manifest.issuedAt)).toBe(90)
-    expect(seconds(manifest.expiresAt) - seconds(manifest.issuedAt)).toBe(7 * 86_400)
+    expect(seconds(manifest.environments.green!.drainDeadline!) - seconds(manifest.issuedAt)).toBe(90)
+    expect(seconds(manifest.expiresAt!) - seconds(manifest.issuedAt)).toBe(7 * 86_400)
 
     expect((await cli(['manifest', 'promote', 'green', '--file', file, '--drain', '2h'])).code).toBe(0)
     manifest = read()
-    expect(seconds(manifest.environments.blue.drainDeadline) - seconds(manifest.issuedAt)).toBe(7_200)
+    expect(seconds(manifest.environments.blue!.drainDeadline!) - seconds(manifest.issuedAt)).toBe(7_200)
 
     const bad = await cli(['manifest', 'promote', 'blue', '--file', file, '--drain', 'soon'])
     expect(bad.code).toBe(2)
@@ -140,8 +149,8 @@ describe('drain, offline, serve', () => {
 
   it('sets states, bumping the revision each time, and serve clears the drain deadline', async () => {
     expect((await cli(['manifest', 'drain', 'blue', '--file', file, '--drain', '30m'])).code).toBe(0)
-    expect(read().environments.blue.state).toBe('draining')
-    expect(read().environments.blue.drainDeadline).toMatch(/Z$/)
+    expect(read().environments.blue!.state).toBe('draining')
+    expect(read().environments.blue!.drainDeadline).toMatch(/Z$/)
     expect((await cli(['manifest', 'offline', 'blue', '--file', file])).code).toBe(0)
     expect(read().environments.blue).not.toHaveProperty('drainDeadline')
     expect((await cli(['manifest', 'serve', 'blue', '--file', file])).code).toBe(0)
@@ -203,7 +212,7 @@ describe('manifest validate', () => {
   it('exits 1 on an invalid manifest and names the JSON path of the problem', async () => {
     expect((await cli(['manifest', 'init', '--file', file])).code).toBe(0)
     const manifest = read()
-    manifest.environments.blue.state = 'draining' // without drainDeadline
+    manifest.environments.blue!.state = 'draining' // without drainDeadline
     writeFileSync(file, JSON.stringify(manifest))
     const result = await cli(['manifest', 'validate', '--file', file])
     expect(result.code).toBe(1)
