@@ -3,7 +3,7 @@
  * told to use), from a verified manifest, and hands out assignments and sessions on it.
  */
 import { resolveEnvironment, type Environment } from './environment'
-import { BlueGreenError, closedError, isBlueGreenError } from './errors'
+import { abortedError, BlueGreenError, closedError, isBlueGreenError } from './errors'
 import type { EnvelopeVerifier } from './discovery/dsse'
 import type { ClientEvents } from './events'
 import type { LoadResult, ManifestLoader } from './discovery/loadManifest'
@@ -11,6 +11,15 @@ import { selectEnvironment } from './discovery/select'
 import { fullJitterDelay } from './internal/backoff'
 import { SafeEmitter } from './internal/emitter'
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options'
+import type { SessionHost } from './session/host'
+import {
+  resolveSessionSettings,
+  type PublishOptions,
+  type ResolvedSessionSettings,
+  type SubscribeOptions,
+} from './session/options'
+import type { PublishSession, Session, SubscribeSession } from './session/Session'
+import type { SessionManager } from './session/SessionManager'
 import type { Assigner, ResolveOptions } from './streammanager'
 import type { Assignment, EnvironmentInfo, Manifest, SessionKind } from './types'
 
@@ -41,8 +50,10 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   #failures = 0
   #closed = false
   #verifier: Promise<EnvelopeVerifier> | undefined
-  /** @internal hooks for the session layer, set when the first session starts. */
-  readonly closeHooks: (() => Promise<void>)[] = []
+  #sessionSettings: ResolvedSessionSettings
+  #sessionManager: Promise<SessionManager> | undefined
+  #sessionList: SessionManager | undefined
+  readonly #manifestListeners = new Set<(manifest: Manifest, previous: Manifest | undefined) => void>()
 
   /** @internal Use {@link createClient}. */
   constructor(options: ClientOptions) {
@@ -51,6 +62,15 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     super(env.logger)
     this.env = env
     this.settings = settings
+    this.#sessionSettings = resolveSessionSettings(
+      {
+        reconnect: options.reconnect,
+        migration: options.migration,
+        connectionParams: settings.connectionParams,
+        rtcConfiguration: settings.rtcConfiguration,
+      },
+      env.random,
+    )
   }
 
   /** The discovery pipeline (ky, the validator, the loader), loaded on the first `ready()`. */
@@ -197,6 +217,103 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   }
 
   /**
+   * Publishes a stream on the selected environment; resolves once media flows. The session reconnects
+   * after drops and moves make-before-break when a promotion moves its role away.
+   * @throws {BlueGreenError} `INVALID_ARGUMENT`, `ENVIRONMENT_OFFLINE`, `NO_CAPACITY`, `STREAM_MANAGER_UNAVAILABLE`,
+   * `DRIVER_UNAVAILABLE`, `MEDIA_FAILED`, `ABORTED`, `CLOSED`, and the codes of {@link BlueGreenClient.ready}
+   */
+  async publish(options: PublishOptions): Promise<PublishSession> {
+    return (await this.#sessions()).publish(options)
+  }
+
+  /**
+   * Plays a stream from the selected environment (or a draining one that still carries it); resolves once
+   * media flows. Reconnects after drops and moves make-before-break during swaps.
+   * @throws {BlueGreenError} `STREAM_NOT_FOUND` (unless `waitForStream`), and the codes of {@link BlueGreenClient.publish}
+   */
+  async subscribe(options: SubscribeOptions): Promise<SubscribeSession> {
+    return (await this.#sessions()).subscribe(options)
+  }
+
+  /** The sessions that have started and are neither closed nor failed, oldest first. */
+  get sessions(): readonly Session[] {
+    return this.#sessionList?.sessions ?? []
+  }
+
+  /** The session layer, loaded with the first session (it is the heaviest part of the library). */
+  async #sessions(): Promise<SessionManager> {
+    if (this.#closed) {
+      throw closedError('This client')
+    }
+    await this.ready()
+    this.#sessionManager ??= Promise.all([
+      import('./session/SessionManager'),
+      import('./session/drivers/auto'),
+    ]).then(([{ SessionManager }, { createDriverPicker }]) => {
+      const manager = new SessionManager(this.#host(createDriverPicker(this.env, this.settings.driver)))
+      this.#sessionList = manager
+      return manager
+    })
+    return this.#sessionManager
+  }
+
+  /** The seam the session layer sees (STYLE principle 4): it never touches discovery or Stream Managers. */
+  #host(driverFor: SessionHost['driverFor']): SessionHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const client = this
+    return {
+      env: this.env,
+      settings: this.#sessionSettings,
+      get pinned() {
+        const manifest = client.#manifest
+        return manifest ? client.pinnedIn(manifest) : false
+      },
+      manifest: () => this.#manifest,
+      select: (manifest) => this.#sessionTarget(manifest),
+      fresh: (signal) => raceAbort(this.fresh(), signal, 'Waiting for the discovery manifest'),
+      revalidate: () => (this.#closed ? Promise.resolve() : this.#revalidate(false).catch(() => undefined)),
+      resolve: (environment, kind, streamName, signal, connectionParams) =>
+        this.resolveOn(environment, kind, streamName, {
+          signal,
+          ...(connectionParams === undefined ? {} : { connectionParams }),
+        }),
+      driverFor,
+      onManifest: (listener) => {
+        this.#manifestListeners.add(listener)
+        return () => void this.#manifestListeners.delete(listener)
+      },
+    }
+  }
+
+  /** Where sessions of this client belong in `manifest`; offline (or a vanished pinned one) is an error. */
+  #sessionTarget(manifest: Manifest): EnvironmentInfo {
+    let selected: EnvironmentInfo
+    try {
+      selected = this.select(manifest)
+    } catch (error) {
+      if (
+        isBlueGreenError(error, 'ENVIRONMENT_UNKNOWN') &&
+        this.#environment?.name === this.settings.environment
+      ) {
+        throw new BlueGreenError(
+          'ENVIRONMENT_OFFLINE',
+          `Environment "${this.settings.environment}" is no longer in manifest revision ${manifest.revision}; sessions pinned to it end.`,
+          { environment: this.settings.environment, revision: manifest.revision, cause: error },
+        )
+      }
+      throw error
+    }
+    if (selected.state === 'offline') {
+      throw new BlueGreenError(
+        'ENVIRONMENT_OFFLINE',
+        `Environment "${selected.name}" is offline in manifest revision ${manifest.revision}; it takes no sessions.`,
+        { environment: selected.name, revision: manifest.revision },
+      )
+    }
+    return selected
+  }
+
+  /**
    * A manifest no older than its ttl: revalidates first when older; on failure, the last good one.
    * @internal
    */
@@ -232,7 +349,9 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     this.env.clock.clearTimeout(this.#timer)
     this.#timer = undefined
     this.#abort.abort(closedError('This client'))
-    await Promise.allSettled(this.closeHooks.map((hook) => hook()))
+    const manager = await this.#sessionManager?.catch(() => undefined)
+    await manager?.close()
+    this.#manifestListeners.clear()
     this.removeAllListeners()
   }
 
@@ -444,4 +563,16 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
  */
 export function createClient(options: ClientOptions): BlueGreenClient {
   return new BlueGreenClient(options)
+}
+
+/** Resolves or rejects with `promise`, or rejects with ABORTED as soon as `signal` aborts. */
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  if (signal.aborted) {
+    return Promise.reject(abortedError(what, signal.reason))
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortedError(what, signal.reason))
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
 }

@@ -16,6 +16,22 @@ export type {
   ReconnectOptions,
   ReconnectPolicy,
 } from './options'
+export type { PublishOptions, SubscribeOptions } from './session/options'
+export type { PublishSession, Session, SubscribeSession } from './session/Session'
+export type { SessionState } from './session/machine'
+export type {
+  MigratedEvent,
+  MigratingEvent,
+  ReconnectedEvent,
+  ReconnectingEvent,
+  SessionEventMap,
+  StateChangeEvent,
+} from './session/events'
+export type { ResolveOptions } from './streammanager'
+export { whipDriver } from './session/drivers/whip'
+export type { WhepFlavour, WhipDriver, WhipDriverOptions, WhipDriverSession } from './session/drivers/whip'
+export { red5proDriver, canRed5proSdkReach } from './session/drivers/red5pro'
+export type { Red5proDriverOptions } from './session/drivers/red5pro'
 export type { TrustedKey } from './discovery/envelope'
 export type { Clock, FetchLike, KeyValueStorage, Logger } from './environment'
 export type {

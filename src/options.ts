@@ -6,7 +6,12 @@ import type { Clock, FetchLike, KeyValueStorage, Logger } from './environment'
 import { BlueGreenError } from './errors'
 import type { TrustedKey } from './discovery/envelope'
 import type { Driver } from './session/drivers/Driver'
+import type { MigrationOptions } from './session/options'
+import type { ReconnectOptions, ReconnectPolicy } from './session/ReconnectPolicy'
 import type { ConnectionParams } from './types'
+
+export type { MigrationOptions } from './session/options'
+export type { ReconnectContext, ReconnectOptions, ReconnectPolicy } from './session/ReconnectPolicy'
 
 /** Browser QA overrides: let a tester choose staging without a code change. Both are off by default. */
 export interface OverrideOptions {
@@ -14,44 +19,6 @@ export interface OverrideOptions {
   queryParam?: string | false
   /** A storage key (e.g. `'bg-env'`) whose value selects a role or environment listed in the manifest. @default false */
   storageKey?: string | false
-}
-
-/** What a reconnect policy is told before each attempt. */
-export interface ReconnectContext {
-  /** 1 for the first retry. */
-  readonly attempt: number
-  /** Milliseconds since the session dropped. */
-  readonly elapsedMs: number
-  /** Why the previous attempt (or the session) failed. */
-  readonly error: Error | undefined
-}
-
-/** Decides how long to wait before each reconnect attempt; `null` stops (the session fails). */
-export interface ReconnectPolicy {
-  /** Milliseconds to wait before attempt `context.attempt`, or `null` to give up. A throw also gives up. */
-  nextDelayMs(context: ReconnectContext): number | null
-}
-
-/** Options of the default reconnect policy: capped exponential backoff with full jitter. */
-export interface ReconnectOptions {
-  /** First step of the backoff. @default 500 */
-  initialDelayMs?: number
-  /** Largest step. @default 15000 */
-  maxDelayMs?: number
-  /** Attempts before the session fails. @default Infinity */
-  maxAttempts?: number
-}
-
-/** How sessions move during a swap (DESIGN section 5). */
-export interface MigrationOptions {
-  /** Connect the new session before closing the old one. @default true */
-  makeBeforeBreak?: boolean
-  /** The longest window subscribers are spread over. @default 60000 */
-  windowMs?: number
-  /** Subscribers wait at least this long after a swap, so publishers arrive first. @default 2000 */
-  leadMs?: number
-  /** Subscribers finish at least this long before `drainDeadline`. @default 5000 */
-  marginMs?: number
 }
 
 /** Options of {@link createClient}. All optional except one of `discovery` / `manifest`. */
@@ -101,8 +68,6 @@ export const DEFAULTS = {
   environment: 'production',
   threshold: 1,
   timeoutMs: 10_000,
-  reconnect: { initialDelayMs: 500, maxDelayMs: 15_000, maxAttempts: Number.POSITIVE_INFINITY },
-  migration: { makeBeforeBreak: true, windowMs: 60_000, leadMs: 2_000, marginMs: 5_000 },
 } as const
 
 /** Options with defaults applied. @internal */
@@ -116,8 +81,6 @@ export interface ResolvedClientOptions {
   readonly allowedHosts: readonly string[]
   readonly allowInsecure: boolean
   readonly timeoutMs: number
-  readonly migration: Required<MigrationOptions>
-  readonly reconnect: ReconnectPolicy | Required<ReconnectOptions>
   readonly driver: 'auto' | Driver
   readonly connectionParams: ConnectionParams | undefined
   readonly rtcConfiguration: RTCConfiguration | undefined
@@ -161,10 +124,6 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   if (!(timeoutMs > 0)) {
     throw argument('`timeoutMs` must be a positive number of milliseconds.')
   }
-  const reconnect =
-    options.reconnect && 'nextDelayMs' in options.reconnect
-      ? options.reconnect
-      : { ...DEFAULTS.reconnect, ...(options.reconnect as ReconnectOptions | undefined) }
   return {
     urls: urls.map(String),
     inline: options.manifest,
@@ -178,8 +137,6 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     allowedHosts: options.allowedHosts ?? [],
     allowInsecure: options.allowInsecure ?? false,
     timeoutMs,
-    migration: { ...DEFAULTS.migration, ...options.migration },
-    reconnect,
     driver: options.driver ?? 'auto',
     connectionParams: options.connectionParams,
     rtcConfiguration: options.rtcConfiguration,
