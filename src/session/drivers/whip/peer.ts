@@ -1,0 +1,98 @@
+/**
+ * The part of `RTCPeerConnection` the WHIP driver uses, written structurally so that the browser's class
+ * and werift's (Node) both fit without casts, and getStats() readings shared by both stacks.
+ * @internal
+ */
+
+/** A session description as both stacks return it. */
+export interface DescriptionLike {
+  readonly type: string
+  readonly sdp?: string | undefined
+}
+
+/** A data channel as both stacks expose it. */
+export interface DataChannelLike {
+  readonly label: string
+  readonly readyState: string
+  addEventListener(type: string, listener: (event: unknown) => void): void
+  close(): void
+}
+
+/** A media track as both stacks expose it (werift's has no `ended` event; the browser's does). */
+export interface TrackLike {
+  readonly kind: string
+  addEventListener?(type: string, listener: (event: unknown) => void): void
+}
+
+/**
+ * The `RTCPeerConnection` surface the driver needs. The browser's `RTCPeerConnection` and werift's
+ * `RTCPeerConnection` both satisfy it.
+ */
+export interface PeerConnectionLike {
+  readonly connectionState: string
+  readonly iceConnectionState: string
+  readonly iceGatheringState: string
+  readonly localDescription: DescriptionLike | null
+  // The parameter types below are deliberately loose: each stack has its own track and description
+  // classes, and TypeScript compares method parameters bivariantly, so both classes fit.
+  addTransceiver(trackOrKind: never, init?: never): unknown
+  createDataChannel(label: string, init?: never): DataChannelLike
+  createOffer(): Promise<DescriptionLike>
+  createAnswer(): Promise<DescriptionLike>
+  setLocalDescription(description: never): Promise<unknown>
+  setRemoteDescription(description: never): Promise<unknown>
+  getStats(): Promise<{ forEach(callback: (stat: unknown) => void): void }>
+  addEventListener(type: string, listener: (event: unknown) => void): void
+  close(): unknown
+}
+
+/** A constructor of {@link PeerConnectionLike}: `globalThis.RTCPeerConnection`, or werift's in Node. */
+export type PeerConnectionConstructor = new (configuration?: never) => PeerConnectionLike
+
+/** What the driver reads from `getStats()`. @internal */
+export interface PeerCounters {
+  /** Sum of `inbound-rtp` `bytesReceived` (media received). */
+  readonly inboundMediaBytes: number
+  /** Sum of `outbound-rtp` `bytesSent` (media sent). */
+  readonly outboundMediaBytes: number
+  /** Sum of `transport` and `candidate-pair` `bytesReceived`: anything at all arriving (RTCP, STUN). */
+  readonly receivedBytes: number
+}
+
+interface StatLike {
+  readonly type?: string
+  readonly bytesReceived?: number
+  readonly bytesSent?: number
+}
+
+/** Reads {@link PeerCounters}; `undefined` when getStats() fails (e.g. the connection was closed). @internal */
+export async function readCounters(pc: PeerConnectionLike): Promise<PeerCounters | undefined> {
+  let report: Awaited<ReturnType<PeerConnectionLike['getStats']>>
+  try {
+    report = await pc.getStats()
+  } catch {
+    return undefined
+  }
+  let inboundMediaBytes = 0
+  let outboundMediaBytes = 0
+  let receivedBytes = 0
+  const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0)
+  report.forEach((value) => {
+    const stat = value as StatLike
+    switch (stat.type) {
+      case 'inbound-rtp':
+        inboundMediaBytes += num(stat.bytesReceived)
+        break
+      case 'outbound-rtp':
+        outboundMediaBytes += num(stat.bytesSent)
+        break
+      case 'transport':
+      case 'candidate-pair':
+        receivedBytes += num(stat.bytesReceived)
+        break
+      default:
+        break
+    }
+  })
+  return { inboundMediaBytes, outboundMediaBytes, receivedBytes }
+}
