@@ -1,11 +1,17 @@
 /**
- * Helpers for the CLI tests: they run the BUILT binary (`node dist/cli/index.js`) as a child process,
- * as a user would. `npm test` builds everything first; when the binary is missing or older than the
- * sources, `ensureCliBuilt()` rebuilds just the CLI entry (under a lock, since test files run in
- * parallel) so `npx vitest run test/cli` works on its own.
+ * Helpers for the CLI tests: they run the BUILT binary as a child process (`node <binary> ...`), as a
+ * user would, never the TypeScript sources.
+ *
+ * Which binary: `RED5PRO_BLUEGREEN_CLI` when set (e.g. `dist/cli/index.js` right after
+ * `npm run build`); otherwise tsup builds the CLI entry (`src/cli/index.ts`, ESM, as package.json
+ * `bin` ships it) into a private directory under `node_modules/.cache`, named by a hash of the
+ * sources. Not `dist/`: other engineers' full builds clean `dist/` at any moment, and a rebuild
+ * while another test file is running its binary would pull it from under that file. A private
+ * directory is written once (built aside, then renamed into place) and never changed again.
  */
 import { execFile, execFileSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -13,75 +19,81 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
-export const CLI = join(ROOT, 'dist/cli/index.js')
+const CACHE = join(ROOT, 'node_modules/.cache/red5pro-bluegreen-cli')
 
-function newestSource(dir: string): number {
-  let newest = 0
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) {
-      newest = Math.max(newest, newestSource(path))
-    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
-      newest = Math.max(newest, statSync(path).mtimeMs)
-    }
-  }
-  return newest
+let binary: string | undefined
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) {
+        return sources(path)
+      }
+      return entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') ? [path] : []
+    })
+    .sort()
 }
 
-function isFresh(): boolean {
-  try {
-    return statSync(CLI).mtimeMs >= newestSource(join(ROOT, 'src'))
-  } catch {
-    return false
+function sourceHash(): string {
+  const hash = createHash('sha256')
+  for (const path of [...sources(join(ROOT, 'src')), join(ROOT, 'package.json')]) {
+    hash.update(path).update('\0').update(readFileSync(path)).update('\0')
   }
+  return hash.digest('hex').slice(0, 16)
 }
 
-/** Builds `dist/cli/index.js` when it is missing or older than `src/`. */
-export async function ensureCliBuilt(): Promise<void> {
-  const lock = join(ROOT, 'node_modules/.cache/red5pro-bluegreen-cli-build.lock')
-  mkdirSync(join(ROOT, 'node_modules/.cache'), { recursive: true })
-  for (let waited = 0; ; waited += 200) {
-    if (isFresh()) {
-      return
-    }
-    try {
-      mkdirSync(lock)
-    } catch {
-      // Another test file is building; a lock older than two minutes is left over from a crash.
-      if (Date.now() - statSync(lock, { throwIfNoEntry: false })!.mtimeMs > 120_000 || waited > 120_000) {
-        rmSync(lock, { recursive: true, force: true })
+/** Builds the CLI (when no build of the current sources exists) and returns the binary's path. */
+export async function ensureCliBuilt(): Promise<string> {
+  if (binary !== undefined) {
+    return binary
+  }
+  const given = process.env.RED5PRO_BLUEGREEN_CLI
+  if (given) {
+    binary = resolve(ROOT, given)
+    return binary
+  }
+  const target = join(CACHE, sourceHash())
+  if (!statSync(join(target, 'index.js'), { throwIfNoEntry: false })) {
+    mkdirSync(CACHE, { recursive: true })
+    // Builds of sources older than an hour are left over from earlier runs.
+    for (const old of readdirSync(CACHE)) {
+      const path = join(CACHE, old)
+      if (Date.now() - statSync(path).mtimeMs > 3_600_000) {
+        rmSync(path, { recursive: true, force: true })
       }
-      await new Promise((r) => setTimeout(r, 200))
-      continue
     }
+    const aside = mkdtempSync(join(CACHE, 'build-'))
     try {
-      if (!isFresh()) {
-        // Only the CLI entry, as package.json `bin` runs it (ESM, shebang kept); no clean, so other
-        // engineers' dist files are left alone.
-        execFileSync(
-          'npx',
-          [
-            'tsup',
-            'src/cli/index.ts',
-            '--no-config',
-            '--format',
-            'esm',
-            '--target',
-            'node20',
-            '--platform',
-            'node',
-            '--out-dir',
-            'dist/cli',
-            '--silent',
-          ],
-          { cwd: ROOT, stdio: 'pipe' },
-        )
+      execFileSync(
+        'npx',
+        [
+          'tsup',
+          'src/cli/index.ts',
+          '--no-config',
+          '--format',
+          'esm',
+          '--target',
+          'node20',
+          '--platform',
+          'node',
+          '--out-dir',
+          aside,
+          '--silent',
+        ],
+        { cwd: ROOT, stdio: 'pipe' },
+      )
+      renameSync(aside, target)
+    } catch (error) {
+      rmSync(aside, { recursive: true, force: true })
+      // Another test file built the same sources first: use that one.
+      if (!statSync(join(target, 'index.js'), { throwIfNoEntry: false })) {
+        throw error
       }
-      return
-    } finally {
-      rmSync(lock, { recursive: true, force: true })
     }
   }
+  binary = join(target, 'index.js')
+  return binary
 }
 
 /** What a CLI run produced. */
@@ -99,7 +111,7 @@ export function cli(
   return new Promise((resolvePromise) => {
     execFile(
       process.execPath,
-      [CLI, ...args],
+      [binary ?? fail(), ...args],
       {
         cwd: options.cwd ?? ROOT,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
@@ -111,6 +123,10 @@ export function cli(
       },
     )
   })
+}
+
+function fail(): never {
+  throw new Error('call ensureCliBuilt() in beforeAll first')
 }
 
 /** A temporary directory, removed by `cleanup()`. */

@@ -11,7 +11,9 @@ import { parsePublicKey } from '../../src/discovery/dsse'
 import { isBlueGreenError } from '../../src/errors'
 import { cli, ensureCliBuilt, tempDir } from './helpers'
 
-beforeAll(ensureCliBuilt, 120_000)
+beforeAll(async () => {
+  await ensureCliBuilt()
+}, 120_000)
 
 let tmp: ReturnType<typeof tempDir>
 let file: string

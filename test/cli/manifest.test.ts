@@ -8,7 +8,9 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { cli, ensureCliBuilt, tempDir } from './helpers'
 
-beforeAll(ensureCliBuilt, 120_000)
+beforeAll(async () => {
+  await ensureCliBuilt()
+}, 120_000)
 
 let tmp: ReturnType<typeof tempDir>
 let file: string
