@@ -7,6 +7,7 @@ import { abortedError, BlueGreenError, closedError, isBlueGreenError } from './e
 import type { EnvelopeVerifier } from './discovery/dsse'
 import type { ClientEvents } from './events'
 import type { LoadResult, ManifestLoader } from './discovery/loadManifest'
+import { MAX_MANIFEST_BYTES } from './discovery/limits'
 import { selectEnvironment } from './discovery/select'
 import { fullJitterDelay } from './internal/backoff'
 import { SafeEmitter } from './internal/emitter'
@@ -77,8 +78,9 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   #discovery(): Promise<ManifestLoader> {
     const { env, settings } = this
     this.#loader ??= Promise.all([import('./discovery/loadManifest'), import('./internal/http')]).then(
-      ([{ ManifestLoader }, { createHttp }]) => {
+      ([{ ManifestLoader, tooLarge }, { createHttp }]) => {
         const http = createHttp(env, {
+          buffer: { maxBytes: MAX_MANIFEST_BYTES, tooLarge },
           timeoutMs: settings.timeoutMs,
           retries: 1,
           backoffBaseMs: 200,

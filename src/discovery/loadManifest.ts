@@ -11,7 +11,8 @@ import { getLimited, isJsonMediaType, mediaType } from '../internal/http'
 import type { Manifest } from '../types'
 import type { EnvelopeVerifier } from './dsse'
 import { isEnvelope } from './envelope'
-import { MAX_MANIFEST_BYTES, validateManifest, type ManifestRules } from './manifest'
+import { MAX_MANIFEST_BYTES } from './limits'
+import { validateManifest, type ManifestRules } from './manifest'
 
 /** What one successful round produced. @internal */
 export type LoadResult =
@@ -47,7 +48,8 @@ interface Validators {
   digest: string
 }
 
-function tooLarge(url: string, bytes: number): BlueGreenError {
+/** The error for a manifest over {@link MAX_MANIFEST_BYTES}. @internal */
+export function tooLarge(url: string, bytes: number): BlueGreenError {
   return new BlueGreenError(
     'MANIFEST_TOO_LARGE',
     `The discovery manifest at ${url} is larger than ${MAX_MANIFEST_BYTES} bytes (${bytes} read); refusing it. Keep the manifest small: it only names environments.`,

@@ -9,8 +9,7 @@ import { BlueGreenError } from '../errors'
 import { hostAllowed, isLoopbackHost } from '../internal/hosts'
 import type { Manifest, ManifestEnvironment } from '../types'
 
-/** The largest manifest body accepted, in bytes (64 KiB). */
-export const MAX_MANIFEST_BYTES = 64 * 1024
+export { MAX_MANIFEST_BYTES } from './limits'
 
 /** Environment and role names: lower-case, start with a letter, at most 32 characters. */
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/

@@ -6,8 +6,8 @@
  */
 import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky'
 
-import type { Environment } from '../environment'
-import { abortedError, BlueGreenError, type BlueGreenErrorCode } from '../errors'
+import type { Environment, FetchLike } from '../environment'
+import { abortedError, BlueGreenError, isBlueGreenError, type BlueGreenErrorCode } from '../errors'
 
 /** Tuning for {@link createHttp}. @internal */
 export interface HttpSettings {
@@ -21,12 +21,25 @@ export interface HttpSettings {
   backoffCapMs: number
   /** Largest `Retry-After` honoured. */
   maxRetryAfterMs: number
+  /**
+   * When set, each attempt reads the whole body (within the limit) before ky sees the response, so ky's
+   * timeout bounds headers AND body (a stalled body is a `TIMEOUT`, not a hang), a reset mid-body is
+   * retried like any network error, and an oversized body fails at once without a retry.
+   */
+  buffer?: BodyLimit | undefined
+}
+
+/** The byte limit of buffered bodies and the error for exceeding it. @internal */
+export interface BodyLimit {
+  maxBytes: number
+  tooLarge: (url: string, bytes: number) => BlueGreenError
 }
 
 /** A ky instance bound to the injected fetch and `random`. @internal */
 export function createHttp(env: Environment, settings: HttpSettings): KyInstance {
+  const fetchImpl = settings.buffer ? bufferingFetch(env.fetch, settings.buffer) : env.fetch
   return ky.create({
-    fetch: env.fetch as typeof fetch,
+    fetch: fetchImpl as typeof fetch,
     timeout: settings.timeoutMs,
     throwHttpErrors: true,
     cache: 'no-store',
@@ -41,8 +54,87 @@ export function createHttp(env: Environment, settings: HttpSettings): KyInstance
       delay: (attempt) => settings.backoffBaseMs * 2 ** Math.min(attempt - 1, 30),
       // Full jitter from the injected random (ky's own `jitter: true` would use Math.random).
       jitter: (delay) => delay * env.random(),
+      // Our own typed errors (a body over the limit) are final; everything else follows ky's rules.
+      shouldRetry: ({ error }) => (isBlueGreenError(error) ? false : undefined),
     },
   })
+}
+
+/** Statuses whose responses cannot carry a body. */
+const NULL_BODY = new Set([101, 103, 204, 205, 304])
+
+/** A fetch that resolves only once the body is in memory (or fails the attempt). */
+function bufferingFetch(fetch: FetchLike, limit: BodyLimit): FetchLike {
+  return async (input, init) => {
+    const response = await fetch(input, init)
+    const url = input instanceof Request ? input.url : String(input)
+    const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+    if (Number.isFinite(declared) && declared > limit.maxBytes) {
+      void response.body?.cancel().catch(() => undefined)
+      throw limit.tooLarge(url, declared)
+    }
+    if (!response.body) {
+      return response
+    }
+    if (Number.isFinite(declared) && !response.headers.has('content-encoding')) {
+      // HTTP framing bounds an identity body by its Content-Length (checked above): read it in one go.
+      try {
+        const bytes = await response.arrayBuffer()
+        return new Response(NULL_BODY.has(response.status) ? null : bytes, {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+        })
+      } catch (error) {
+        throw bodyFailure(error, input, init)
+      }
+    }
+    const reader = response.body.getReader()
+    const chunks: Uint8Array[] = []
+    let total = 0
+    try {
+      for (;;) {
+        const { done, value } = await reader.read()
+        if (done) {
+          break
+        }
+        total += value.byteLength
+        if (total > limit.maxBytes) {
+          void reader.cancel().catch(() => undefined)
+          throw limit.tooLarge(url, total)
+        }
+        chunks.push(value)
+      }
+    } catch (error) {
+      throw bodyFailure(error, input, init)
+    }
+    const body = (chunks.length === 1 ? chunks[0]! : concatBytes(chunks, total)) as Uint8Array<ArrayBuffer>
+    return new Response(NULL_BODY.has(response.status) ? null : body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    })
+  }
+}
+
+/** What a failed body read becomes: our own errors and aborts as they are, anything else retriable. */
+function bodyFailure(error: unknown, input: Request | string | URL, init: RequestInit | undefined): unknown {
+  const aborted = init?.signal?.aborted ?? (input instanceof Request && input.signal.aborted)
+  if (isBlueGreenError(error) || aborted) {
+    return error
+  }
+  // Retried by ky like any other network failure.
+  return new Error('the connection broke in the middle of the answer', { cause: error })
+}
+
+function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
 }
 
 /** A response whose body was read within a byte limit. @internal */

@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net'
 export type Fault =
   | { kind: 'status'; status: number; body?: string; contentType?: string; headers?: Record<string, string> }
   | { kind: 'hang' }
+  | { kind: 'stall' }
   | { kind: 'delay'; ms: number }
   | { kind: 'reset' }
   | { kind: 'huge'; bytes: number; declareLength?: boolean }
@@ -93,6 +94,12 @@ export async function startManifestServer(
           res.end(fault.body ?? '')
           return
         case 'hang':
+          return
+        case 'stall':
+          // Headers and half a document, then nothing: only a timeout covering the body ends this.
+          record.status = 200
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.write('{"manifestVersion": 1, "revision": ')
           return
         case 'reset':
           req.socket.destroy()

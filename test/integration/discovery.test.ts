@@ -244,6 +244,12 @@ const cases: BadCase[] = [
   { name: 'a timeout', code: 'DISCOVERY_UNAVAILABLE', fault: { kind: 'hang' }, options: { timeoutMs: 300 } },
   { name: 'a connection reset', code: 'DISCOVERY_UNAVAILABLE', fault: { kind: 'reset' } },
   {
+    name: 'a body that stalls half-way',
+    code: 'DISCOVERY_UNAVAILABLE',
+    fault: { kind: 'stall' },
+    options: { timeoutMs: 300 },
+  },
+  {
     name: 'HTML instead of JSON',
     code: 'MANIFEST_INVALID',
     fault: { kind: 'raw', contentType: 'text/html', body: '<html><body>Sign in to the Wi-Fi</body></html>' },
