@@ -8,7 +8,13 @@ export default defineConfig({
     'cli/index': 'src/cli/index.ts',
   },
   format: ['esm', 'cjs'],
-  dts: { entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', 'emulator/index': 'src/emulator/index.ts' } },
+  dts: {
+    entry: {
+      index: 'src/index.ts',
+      'testing/index': 'src/testing/index.ts',
+      'emulator/index': 'src/emulator/index.ts',
+    },
+  },
   target: 'es2022',
   platform: 'neutral',
   splitting: true,
