@@ -195,7 +195,10 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
   const host = options.host ?? '127.0.0.1'
   const port = options.port ?? 0
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new BlueGreenError('INVALID_ARGUMENT', `startMediaNode(): port must be an integer 0..65535 (got ${port}).`)
+    throw new BlueGreenError(
+      'INVALID_ARGUMENT',
+      `startMediaNode(): port must be an integer 0..65535 (got ${port}).`,
+    )
   }
   let werift: typeof Werift
   try {
@@ -325,7 +328,11 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     }
   }
 
-  const watchState = (pc: Werift.RTCPeerConnection, onEnd: (state: string) => void, onConnected?: () => void): void => {
+  const watchState = (
+    pc: Werift.RTCPeerConnection,
+    onEnd: (state: string) => void,
+    onConnected?: () => void,
+  ): void => {
     pc.addEventListener('connectionstatechange', () => {
       const state = pc.connectionState
       if (state === 'connected') {
@@ -352,7 +359,12 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     if (options.authorize === undefined) {
       return undefined
     }
-    return options.authorize({ kind, app: route.app, streamName: route.stream, params: Object.fromEntries(query) })
+    return options.authorize({
+      kind,
+      app: route.app,
+      streamName: route.stream,
+      params: Object.fromEntries(query),
+    })
   }
 
   const refuse = (response: ServerResponse, status: number, what: string): void => {
@@ -437,7 +449,9 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     } catch (error) {
       log.warn(`WHIP ${key}: bad offer`, error)
       await endPublication(publication, 'bad offer', false)
-      sendJson(response, 400, { error: `Could not use the SDP offer: ${error instanceof Error ? error.message : String(error)}` })
+      sendJson(response, 400, {
+        error: `Could not use the SDP offer: ${error instanceof Error ? error.message : String(error)}`,
+      })
       return
     }
     const keys = [...query.keys()]
@@ -537,7 +551,9 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     } catch (error) {
       log.warn(`WHEP ${key}: negotiation failed`, error)
       await endSubscription(subscription, 'negotiation failed')
-      sendJson(response, 400, { error: `Could not negotiate: ${error instanceof Error ? error.message : String(error)}` })
+      sendJson(response, 400, {
+        error: `Could not negotiate: ${error instanceof Error ? error.message : String(error)}`,
+      })
       return
     }
     const keys = [...query.keys()]
@@ -548,7 +564,11 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     sendSdp(response, route, id, pc.localDescription?.sdp ?? '')
   }
 
-  const patch = async (resource: Resource, request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  const patch = async (
+    resource: Resource,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> => {
     const type = mediaType(request)
     const body = await readBody(request, MAX_BODY_BYTES)
     if (type === 'application/trickle-ice-sdpfrag') {
@@ -580,7 +600,9 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
         await resource.pc.setRemoteDescription({ type: 'answer', sdp: body })
       } catch (error) {
         log.warn(`${resource.key}: bad SDP answer`, error)
-        sendJson(response, 400, { error: `Could not use the SDP answer: ${error instanceof Error ? error.message : String(error)}` })
+        sendJson(response, 400, {
+          error: `Could not use the SDP answer: ${error instanceof Error ? error.message : String(error)}`,
+        })
         return
       }
       resource.awaitingAnswer = false
@@ -629,7 +651,9 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     const resource = resources.get(route.resourceId)
     if (method === 'DELETE') {
       if (resource !== undefined) {
-        log.info(`${resource.key}: DELETE of ${resource.type === 'publish' ? 'publisher' : 'subscriber'} ${resource.id}`)
+        log.info(
+          `${resource.key}: DELETE of ${resource.type === 'publish' ? 'publisher' : 'subscriber'} ${resource.id}`,
+        )
         if (resource.type === 'publish') {
           await endPublication(resource, 'DELETE', true)
         } else {
@@ -680,9 +704,13 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
   await new Promise<void>((resolve, reject) => {
     const onError = (error: Error): void => {
       reject(
-        new BlueGreenError('MEDIA_FAILED', `startMediaNode(): could not listen on ${host}:${port} (${error.message}).`, {
-          cause: error,
-        }),
+        new BlueGreenError(
+          'MEDIA_FAILED',
+          `startMediaNode(): could not listen on ${host}:${port} (${error.message}).`,
+          {
+            cause: error,
+          },
+        ),
       )
     }
     server.once('error', onError)
@@ -736,10 +764,14 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
       stopped ??= (async () => {
         stopping = true
         log.info('closing')
-        await Promise.all([...publications.values()].map((publication) => endPublication(publication, 'node closing', true)))
+        await Promise.all(
+          [...publications.values()].map((publication) => endPublication(publication, 'node closing', true)),
+        )
         await Promise.all(
           [...resources.values()].map((resource) =>
-            resource.type === 'publish' ? endPublication(resource, 'node closing', false) : endSubscription(resource, 'node closing'),
+            resource.type === 'publish'
+              ? endPublication(resource, 'node closing', false)
+              : endSubscription(resource, 'node closing'),
           ),
         )
         for (const timer of timers) {

@@ -56,7 +56,10 @@ export function resourcePath(route: MediaRoute, id: string): string {
 /** CORS headers on every answer: the player page is on another origin. @internal */
 export function setCors(request: IncomingMessage, response: ServerResponse): void {
   const origin = request.headers.origin
-  response.setHeader('Access-Control-Allow-Origin', typeof origin === 'string' && origin !== '' ? origin : '*')
+  response.setHeader(
+    'Access-Control-Allow-Origin',
+    typeof origin === 'string' && origin !== '' ? origin : '*',
+  )
   response.setHeader('Vary', 'Origin')
   response.setHeader('Access-Control-Allow-Methods', 'OPTIONS, POST, PATCH, DELETE')
   response.setHeader(

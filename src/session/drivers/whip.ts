@@ -10,7 +10,12 @@ import type { Driver, DriverPublishOptions, DriverSubscribeOptions, SignalingTar
 import type { PeerConnectionConstructor } from './whip/peer'
 import { WhipSession, type WhipDriverSession, type WhipSettings } from './whip/session'
 
-export type { DataChannelLike, DescriptionLike, PeerConnectionConstructor, PeerConnectionLike } from './whip/peer'
+export type {
+  DataChannelLike,
+  DescriptionLike,
+  PeerConnectionConstructor,
+  PeerConnectionLike,
+} from './whip/peer'
 export type { WhipDriverSession } from './whip/session'
 
 /**
@@ -80,9 +85,17 @@ export interface WhipDriverOptions {
 /** A {@link Driver} whose sessions are {@link WhipDriverSession}s. */
 export interface WhipDriver extends Driver {
   /** Publishes with WHIP; resolves once the connection is up and media is being sent. */
-  publish(target: SignalingTarget, options: DriverPublishOptions, signal: AbortSignal): Promise<WhipDriverSession>
+  publish(
+    target: SignalingTarget,
+    options: DriverPublishOptions,
+    signal: AbortSignal,
+  ): Promise<WhipDriverSession>
   /** Subscribes with WHEP; resolves once the first media bytes arrive. */
-  subscribe(target: SignalingTarget, options: DriverSubscribeOptions, signal: AbortSignal): Promise<WhipDriverSession>
+  subscribe(
+    target: SignalingTarget,
+    options: DriverSubscribeOptions,
+    signal: AbortSignal,
+  ): Promise<WhipDriverSession>
 }
 
 function positive(name: string, value: number | undefined, fallback: number, min = 0): number {
@@ -108,7 +121,10 @@ function resolveSettings(options: WhipDriverOptions): WhipSettings {
   }
   const label = options.dataChannelLabel ?? 'red5pro'
   if (label !== false && (typeof label !== 'string' || label === '')) {
-    throw new BlueGreenError('INVALID_ARGUMENT', 'whipDriver(): dataChannelLabel must be a non-empty string or false.')
+    throw new BlueGreenError(
+      'INVALID_ARGUMENT',
+      'whipDriver(): dataChannelLabel must be a non-empty string or false.',
+    )
   }
   return {
     env: resolveEnvironment(

@@ -38,7 +38,11 @@ export interface WhipResponse {
  * status is returned, never thrown.
  * @internal
  */
-export async function sendRequest(fetchImpl: FetchLike, clock: Clock, request: WhipRequest): Promise<WhipResponse> {
+export async function sendRequest(
+  fetchImpl: FetchLike,
+  clock: Clock,
+  request: WhipRequest,
+): Promise<WhipResponse> {
   const { signal } = request
   if (signal?.aborted) {
     throw abortedError(request.what, signal.reason)
@@ -201,7 +205,10 @@ export function parseIceServerLinks(headers: Headers): IceServer[] {
       }
       const key = param.slice(0, eq).trim().toLowerCase()
       const raw = param.slice(eq + 1).trim()
-      params.set(key, raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw)
+      params.set(
+        key,
+        raw.startsWith('"') && raw.endsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw,
+      )
     }
     const rel = params.get('rel')?.split(/\s+/) ?? []
     if (!rel.includes('ice-server') || urls === '') {
@@ -225,7 +232,11 @@ export function parseIceServerLinks(headers: Headers): IceServer[] {
  * Without a `Location`, Red5's convention is used: the endpoint with `/endpoint/` replaced by `/resource/`.
  * @internal
  */
-export function resolveResourceUrl(location: string | null, postedTo: string, routing: URLSearchParams): string {
+export function resolveResourceUrl(
+  location: string | null,
+  postedTo: string,
+  routing: URLSearchParams,
+): string {
   let resource: URL
   if (location === null || location.trim() === '') {
     resource = new URL(postedTo)

@@ -226,7 +226,11 @@ export class WhipSession implements WhipDriverSession {
           'TIMEOUT',
           `${this.what} did not get media flowing within ${this.settings.connectTimeoutMs} ms ` +
             `(${redactUrl(this.target.endpoint)}). Check that UDP reaches the node, or raise connectTimeoutMs.`,
-          { url: redactUrl(this.target.endpoint), streamName: this.target.streamName, environment: this.target.environment },
+          {
+            url: redactUrl(this.target.endpoint),
+            streamName: this.target.streamName,
+            environment: this.target.environment,
+          },
         ),
       )
     }, this.settings.connectTimeoutMs)
@@ -326,11 +330,7 @@ export class WhipSession implements WhipDriverSession {
     await this.waitForMedia(signal)
   }
 
-  private withConnectionParams(
-    endpoint: URL,
-    routing: URLSearchParams,
-    params: ConnectionParams,
-  ): string {
+  private withConnectionParams(endpoint: URL, routing: URLSearchParams, params: ConnectionParams): string {
     const url = new URL(endpoint.toString())
     {
       const keys: string[] = []
@@ -363,7 +363,9 @@ export class WhipSession implements WhipDriverSession {
     } catch (error) {
       if (isBlueGreenError(error, 'MEDIA_FAILED')) {
         // Some servers (or their CORS setup) refuse OPTIONS; the POST will say clearly if it is worse.
-        this.log.warn(`${this.what}: OPTIONS failed, continuing without server ICE servers (${error.message})`)
+        this.log.warn(
+          `${this.what}: OPTIONS failed, continuing without server ICE servers (${error.message})`,
+        )
         return []
       }
       throw error
@@ -558,7 +560,12 @@ export class WhipSession implements WhipDriverSession {
     }
   }
 
-  private async post(url: string, sdp: string, routing: URLSearchParams, signal: AbortSignal): Promise<string> {
+  private async post(
+    url: string,
+    sdp: string,
+    routing: URLSearchParams,
+    signal: AbortSignal,
+  ): Promise<string> {
     let settle: () => void = () => undefined
     this.postSettled = new Promise<void>((resolve) => {
       settle = resolve
@@ -570,7 +577,12 @@ export class WhipSession implements WhipDriverSession {
     }
   }
 
-  private async postWithRetry(url: string, sdp: string, routing: URLSearchParams, signal: AbortSignal): Promise<string> {
+  private async postWithRetry(
+    url: string,
+    sdp: string,
+    routing: URLSearchParams,
+    signal: AbortSignal,
+  ): Promise<string> {
     const { env, maxPostAttempts, maxRetryAfterMs, requestTimeoutMs } = this.settings
     for (let attempt = 1; ; attempt++) {
       // Not aborted by `signal`: if the server creates a resource we must learn its URL to DELETE it.
@@ -655,7 +667,11 @@ export class WhipSession implements WhipDriverSession {
         context,
       )
     }
-    return new BlueGreenError('MEDIA_FAILED', `${this.what}: POST answered ${status}${said} (${where}).`, context)
+    return new BlueGreenError(
+      'MEDIA_FAILED',
+      `${this.what}: POST answered ${status}${said} (${where}).`,
+      context,
+    )
   }
 
   private async patchAnswer(sdp: string, signal: AbortSignal): Promise<void> {
@@ -710,7 +726,11 @@ export class WhipSession implements WhipDriverSession {
       const counters = await readCounters(pc)
       this.checkpoint(signal)
       if (counters !== undefined) {
-        if (this.kind === 'subscribe' ? counters.inboundMediaBytes > 0 : isConnected(pc) && counters.outboundMediaBytes > 0) {
+        if (
+          this.kind === 'subscribe'
+            ? counters.inboundMediaBytes > 0
+            : isConnected(pc) && counters.outboundMediaBytes > 0
+        ) {
           this.lastReceived = counters.receivedBytes + counters.inboundMediaBytes
           this.lastActivityAt = clock.now()
           return
@@ -776,7 +796,9 @@ export class WhipSession implements WhipDriverSession {
       } else if (response.status < 200 || response.status >= 300) {
         this.log.warn(`${this.what}: trickle PATCH answered ${response.status}`)
       } else {
-        this.log.debug(`${this.what}: trickled ${batch.length} candidate(s)${end ? ' and end-of-candidates' : ''}`)
+        this.log.debug(
+          `${this.what}: trickled ${batch.length} candidate(s)${end ? ' and end-of-candidates' : ''}`,
+        )
       }
     } catch (error) {
       this.log.warn(`${this.what}: trickle PATCH failed`, error)
@@ -836,10 +858,14 @@ export class WhipSession implements WhipDriverSession {
     const state = pc.connectionState as string | undefined
     if (state === 'failed' || pc.iceConnectionState === 'failed') {
       this.end(
-        new BlueGreenError('MEDIA_FAILED', `${this.what}: the connection failed (ICE ${pc.iceConnectionState}).`, {
-          streamName: this.target.streamName,
-          environment: this.target.environment,
-        }),
+        new BlueGreenError(
+          'MEDIA_FAILED',
+          `${this.what}: the connection failed (ICE ${pc.iceConnectionState}).`,
+          {
+            streamName: this.target.streamName,
+            environment: this.target.environment,
+          },
+        ),
       )
       return
     }
@@ -870,7 +896,9 @@ export class WhipSession implements WhipDriverSession {
     }
     if (this.isDisconnected()) {
       if (this.graceTimer === undefined) {
-        this.log.info(`${this.what}: disconnected; ending in ${this.settings.disconnectGraceMs} ms unless it recovers`)
+        this.log.info(
+          `${this.what}: disconnected; ending in ${this.settings.disconnectGraceMs} ms unless it recovers`,
+        )
         this.graceTimer = this.setTimer(() => {
           this.graceTimer = undefined
           if (this.isDisconnected()) {
@@ -1027,9 +1055,13 @@ function toStartError(error: unknown, what: string, target: SignalingTarget): Bl
   if (isBlueGreenError(error)) {
     return error
   }
-  return new BlueGreenError('MEDIA_FAILED', `${what} failed: ${error instanceof Error ? error.message : String(error)}`, {
-    cause: error,
-    streamName: target.streamName,
-    environment: target.environment,
-  })
+  return new BlueGreenError(
+    'MEDIA_FAILED',
+    `${what} failed: ${error instanceof Error ? error.message : String(error)}`,
+    {
+      cause: error,
+      streamName: target.streamName,
+      environment: target.environment,
+    },
+  )
 }
