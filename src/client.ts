@@ -546,6 +546,14 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
         reason: override !== undefined && overrideChanged ? 'override' : 'manifest',
       })
     }
+    // The session layer (swap coordinator) reacts to the new revision; manifest() already returns it.
+    for (const listener of [...this.#manifestListeners]) {
+      try {
+        listener(manifest, previousManifest)
+      } catch (error) {
+        this.env.logger.warn(`a manifest listener threw on revision ${manifest.revision}`, error)
+      }
+    }
   }
 }
 
