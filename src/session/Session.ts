@@ -159,6 +159,8 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
   private current: Connection | undefined
   private readonly retiring = new Set<Retiring>()
   private readonly released = new WeakSet<DriverSession>()
+  /** Connections whose driver reported an end: never kept as a retiring publish, never taken back. */
+  private readonly ended = new WeakSet<DriverSession>()
   private readonly releases = new Set<Promise<void>>()
   private op: Operation | undefined
   /** When media stopped during a move (old connection dropped, or closed first without make-before-break). */
@@ -481,7 +483,10 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
       this.adopt(connection.driverSession, connection.assignment)
       if (old && old.driverSession !== connection.driverSession) {
         const keepOld =
-          this.kind === 'publish' && plan.retireAfterMs > 0 && !this.released.has(old.driverSession)
+          this.kind === 'publish' &&
+          plan.retireAfterMs > 0 &&
+          !this.released.has(old.driverSession) &&
+          !this.ended.has(old.driverSession)
         if (keepOld) {
           this.retire(old, plan.retireAfterMs)
         } else {
@@ -823,6 +828,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
     if (this.released.has(driverSession)) {
       return
     }
+    this.ended.add(driverSession)
     for (const entry of this.retiring) {
       if (entry.driverSession === driverSession) {
         this.host.env.clock.clearTimeout(entry.timer)
@@ -876,7 +882,11 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
   /** A still-running retired publish on `environment`, taken back (a rollback re-uses it: no second publish). */
   private takeRetiring(environment: string): Connection | undefined {
     for (const entry of this.retiring) {
-      if (entry.assignment.environment === environment && !this.released.has(entry.driverSession)) {
+      if (
+        entry.assignment.environment === environment &&
+        !this.released.has(entry.driverSession) &&
+        !this.ended.has(entry.driverSession)
+      ) {
         this.host.env.clock.clearTimeout(entry.timer)
         this.retiring.delete(entry)
         return { driverSession: entry.driverSession, assignment: entry.assignment }
