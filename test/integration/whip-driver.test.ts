@@ -18,6 +18,14 @@ import { systemClock, type Clock } from '../../src/environment'
 import { isBlueGreenError } from '../../src/errors'
 import type { SignalingTarget } from '../../src/session/drivers/Driver'
 import { whipDriver, type WhipDriverOptions, type WhipDriverSession } from '../../src/session/drivers/whip'
+import {
+  isSecretParam,
+  parseIceServerLinks,
+  parseRetryAfter,
+  redactUrl,
+  resolveResourceUrl,
+} from '../../src/session/drivers/whip/http'
+import { buildTrickleFragment, isSdpOffer, parseTrickleFragment } from '../../src/session/drivers/whip/sdp'
 import type { SessionKind } from '../../src/types'
 
 const cleanups: (() => unknown)[] = []
@@ -440,6 +448,80 @@ describe('whipDriver() with the werift media node', () => {
       .catch((e: unknown) => e)
     expect(isBlueGreenError(error, 'DRIVER_UNAVAILABLE')).toBe(true)
     expect(media.stats().requests).toEqual([])
+  })
+})
+
+describe('WHIP/WHEP protocol helpers', () => {
+  it('parseIceServerLinks() reads comma-joined Link headers with quoted credentials and skips other rels', () => {
+    const headers = new Headers()
+    headers.append('Link', '<stun:stun.example.net>; rel="ice-server"')
+    headers.append(
+      'Link',
+      '<turn:turn.example.net?transport=udp>; rel="ice-server"; username="a,b"; credential="p;w"; credential-type="password"',
+    )
+    headers.append('Link', '<https://example.net/doc>; rel="help"')
+    expect(parseIceServerLinks(headers)).toEqual([
+      { urls: 'stun:stun.example.net' },
+      { urls: 'turn:turn.example.net?transport=udp', username: 'a,b', credential: 'p;w' },
+    ])
+  })
+
+  it('parseRetryAfter() reads delta-seconds and HTTP dates, and ignores junk', () => {
+    const now = Date.parse('2026-11-26T10:00:00Z')
+    expect(parseRetryAfter('2', now)).toBe(2000)
+    expect(parseRetryAfter('Thu, 26 Nov 2026 10:00:05 GMT', now)).toBe(5000)
+    expect(parseRetryAfter('soon', now)).toBeUndefined()
+    expect(parseRetryAfter(null, now)).toBeUndefined()
+  })
+
+  it('resolveResourceUrl() resolves Location against the endpoint and adds back its routing parameters', () => {
+    const routing = new URLSearchParams('host=10.0.0.5%3A5080&requestId=r1')
+    const posted =
+      'https://sm.example.com/as/v1/proxy/whep/live/cam1?host=10.0.0.5%3A5080&requestId=r1&token=t'
+    expect(resolveResourceUrl('/as/v1/proxy/whep/live/cam1/abc', posted, routing)).toBe(
+      'https://sm.example.com/as/v1/proxy/whep/live/cam1/abc?host=10.0.0.5%3A5080&requestId=r1',
+    )
+    expect(resolveResourceUrl('https://node.example.com/r/1?host=x', posted, routing)).toBe(
+      'https://node.example.com/r/1?host=x&requestId=r1',
+    )
+    // No Location: Red5's convention, the endpoint with /endpoint/ turned into /resource/.
+    expect(resolveResourceUrl(null, 'http://n:5080/live/whip/endpoint/cam1?x=1', new URLSearchParams())).toBe(
+      'http://n:5080/live/whip/resource/cam1',
+    )
+  })
+
+  it('buildTrickleFragment() writes RFC 8840 fragments that parseTrickleFragment() reads back', () => {
+    const local =
+      'v=0\r\na=ice-ufrag:uf\r\na=ice-pwd:pw\r\nm=video 9 X 96\r\na=mid:0\r\nm=audio 9 X 111\r\na=mid:1\r\n'
+    const fragment = buildTrickleFragment(
+      local,
+      [
+        { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0' },
+        { candidate: 'candidate:2 1 udp 1 127.0.0.1 5002 typ host', sdpMLineIndex: 1 },
+      ],
+      true,
+    )
+    expect(fragment).toContain('a=ice-ufrag:uf\r\na=ice-pwd:pw\r\n')
+    const parsed = parseTrickleFragment(fragment ?? '')
+    expect(parsed).toMatchObject({ iceUfrag: 'uf', icePwd: 'pw', endOfCandidates: true })
+    expect(parsed.candidates).toEqual([
+      { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0 },
+      { candidate: 'candidate:2 1 udp 1 127.0.0.1 5002 typ host', sdpMid: '1', sdpMLineIndex: 1 },
+    ])
+    expect(buildTrickleFragment(local, [], false)).toBeUndefined()
+  })
+
+  it('isSdpOffer() tells an offer (a=setup:actpass) from an answer', () => {
+    expect(isSdpOffer('v=0\r\nm=video 9 X 96\r\na=setup:actpass\r\n')).toBe(true)
+    expect(isSdpOffer('v=0\r\nm=video 9 X 96\r\na=setup:active\r\n')).toBe(false)
+  })
+
+  it('never shows secret query values in messages: password, token, sig... but keeps signal and host', () => {
+    expect(['password', 'token', 'apiKey', 'sig', 'secret'].every(isSecretParam)).toBe(true)
+    expect(['signal', 'host', 'requestId', 'username'].some(isSecretParam)).toBe(false)
+    expect(redactUrl('http://n/live?username=a&password=b&signal=true')).toBe(
+      'http://n/live?username=a&password=***&signal=true',
+    )
   })
 })
 

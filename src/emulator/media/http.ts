@@ -4,6 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
+import { isSecretParam } from '../../session/drivers/whip/http'
+
 /** A WHIP/WHEP route as parsed from a request path. @internal */
 export interface MediaRoute {
   readonly app: string
@@ -122,13 +124,11 @@ export function mediaType(request: IncomingMessage): string | undefined {
   return header.split(';')[0]?.trim().toLowerCase()
 }
 
-const SECRET_PARAM = /pass|token|secret|key|auth|sig/i
-
 /** Query parameters with secret-looking values (`password`, `token`, ...) replaced by `***`. @internal */
 export function redactedQuery(params: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [key, value] of params) {
-    out[key] = SECRET_PARAM.test(key) ? '***' : value
+    out[key] = isSecretParam(key) ? '***' : value
   }
   return out
 }

@@ -104,7 +104,17 @@ function describe(error: unknown): string {
   return String(error)
 }
 
-const SECRET_PARAM = /pass|token|secret|key|auth|sig/i
+const SECRET_WORD = /password|passwd|passphrase|token|secret|credential|api[-_]?key|signature/i
+const SECRET_NAME = /^(pass|pwd|key|auth|authorization|sig|jwt)$/i
+
+/**
+ * True when a query parameter's value must not be shown: `password`, `token`, `apiKey`, `sig`, ... but
+ * not `signal` or `host`. Round-trip authentication travels in the POST query.
+ * @internal
+ */
+export function isSecretParam(name: string): boolean {
+  return SECRET_WORD.test(name) || SECRET_NAME.test(name)
+}
 
 /**
  * `url` with the values of secret-looking query parameters (`password`, `token`, ...) replaced by
@@ -116,7 +126,7 @@ export function redactUrl(url: string): string {
     const parsed = new URL(url)
     let changed = false
     for (const key of [...parsed.searchParams.keys()]) {
-      if (SECRET_PARAM.test(key)) {
+      if (isSecretParam(key)) {
         parsed.searchParams.set(key, '***')
         changed = true
       }
@@ -145,24 +155,29 @@ export function parseRetryAfter(value: string | null, now: number): number | und
 }
 
 /**
- * Splits a (possibly comma-joined) `Link` header into its links, respecting `<...>` and quoted
- * strings. Written here because no installed library parses RFC 8288 headers and the grammar needed
- * for `rel="ice-server"` links (RFC 9725 section 4.6) is this small.
+ * Splits `text` on `separator` outside `<...>` and quoted strings: a (possibly comma-joined) `Link`
+ * header into links, a link into its `;` parameters. Written here because no installed library parses
+ * RFC 8288 headers and the grammar needed for `rel="ice-server"` links (RFC 9725 section 4.6) is this small.
  */
-function splitLinks(header: string): string[] {
+function splitOutside(text: string, separator: ',' | ';'): string[] {
   const parts: string[] = []
   let current = ''
   let inAngle = false
   let inQuote = false
-  for (const char of header) {
-    if (char === '"' && !inAngle) {
+  let escaped = false
+  for (const char of text) {
+    if (inQuote && escaped) {
+      escaped = false
+    } else if (inQuote && char === '\\') {
+      escaped = true
+    } else if (char === '"' && !inAngle) {
       inQuote = !inQuote
     } else if (char === '<' && !inQuote) {
       inAngle = true
     } else if (char === '>' && !inQuote) {
       inAngle = false
     }
-    if (char === ',' && !inAngle && !inQuote) {
+    if (char === separator && !inAngle && !inQuote) {
       parts.push(current)
       current = ''
     } else {
@@ -191,14 +206,14 @@ export function parseIceServerLinks(headers: Headers): IceServer[] {
     return []
   }
   const servers: IceServer[] = []
-  for (const link of splitLinks(header)) {
+  for (const link of splitOutside(header, ',')) {
     const match = /^<([^>]*)>(.*)$/.exec(link)
     if (!match) {
       continue
     }
     const [, urls = '', rest = ''] = match
     const params = new Map<string, string>()
-    for (const param of rest.split(';')) {
+    for (const param of splitOutside(rest, ';')) {
       const eq = param.indexOf('=')
       if (eq < 0) {
         continue
