@@ -37,7 +37,9 @@ export type MediaNodeWhepFlavour = 'server-offer' | 'client-offer' | 'auto'
 export interface MediaNodeAuthorizeRequest {
   /** `publish` (WHIP) or `subscribe` (WHEP). */
   readonly kind: 'publish' | 'subscribe'
+  /** The webapp (scope) from the path, e.g. `live`. */
   readonly app: string
+  /** The stream name from the path, percent-decoded. */
   readonly streamName: string
   /** The POST's query parameters (the client's `connectionParams`, plus `requestId`, `host`, ...). */
   readonly params: Readonly<Record<string, string>>
@@ -74,9 +76,13 @@ export interface MediaNodeOptions {
 
 /** One HTTP request the node received (secret-looking query values are `***`). */
 export interface MediaNodeRequest {
+  /** `OPTIONS`, `POST`, `PATCH`, `DELETE`, ... */
   readonly method: string
+  /** The path, still percent-encoded, without the query. */
   readonly path: string
+  /** The query parameters, decoded; secret-looking values are `***`. */
   readonly query: Record<string, string>
+  /** The media type of the body (`application/sdp`, `application/trickle-ice-sdpfrag`), when there is one. */
   readonly contentType?: string
 }
 

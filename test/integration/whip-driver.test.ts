@@ -428,17 +428,35 @@ describe('whipDriver() with the werift media node', () => {
     expect(isBlueGreenError(error, 'STREAM_NOT_FOUND')).toBe(true)
   })
 
-  it('close() sends one DELETE and is idempotent', async () => {
+  it('close() sends one DELETE, is idempotent and leaves no timer behind', async () => {
     const media = await node()
-    const session = await driver().publish(
-      target(media, 'publish'),
-      { mediaStream: rtpSource().stream as never },
-      never(),
-    )
-    await Promise.all([session.close(), session.close()])
-    await session.close()
-    expect(media.stats().requests.filter((r) => r.method === 'DELETE')).toHaveLength(1)
+    const base = systemClock()
+    const pending = new Set<unknown>()
+    const clock: Clock = {
+      now: base.now,
+      setTimeout: (fn, ms) => {
+        const handle = base.setTimeout(() => {
+          pending.delete(handle)
+          fn()
+        }, ms)
+        pending.add(handle)
+        return handle
+      },
+      clearTimeout: (handle) => {
+        pending.delete(handle)
+        base.clearTimeout(handle)
+      },
+    }
+    const whip = driver({ clock, livenessIntervalMs: 50 })
+    const source = rtpSource()
+    const pub = await whip.publish(target(media, 'publish'), { mediaStream: source.stream as never }, never())
+    const sub = await whip.subscribe(target(media, 'subscribe'), {}, never())
+    expect(pending.size).toBeGreaterThan(0) // liveness polls are running
+    await Promise.all([sub.close(), sub.close(), pub.close(), pub.close()])
+    await pub.close()
+    expect(media.stats().requests.filter((r) => r.method === 'DELETE')).toHaveLength(2)
     expect(media.streams()).toEqual([])
+    expect(pending.size).toBe(0)
   })
 
   it('publish() rejects with DRIVER_UNAVAILABLE when there is no RTCPeerConnection (Node without werift)', async () => {
