@@ -29,7 +29,14 @@ export type {
 } from './session/events'
 export type { ResolveOptions } from './streammanager'
 export { whipDriver } from './session/drivers/whip'
-export type { WhepFlavour, WhipDriver, WhipDriverOptions, WhipDriverSession } from './session/drivers/whip'
+export type {
+  PeerConnectionConstructor,
+  PeerConnectionLike,
+  WhepFlavour,
+  WhipDriver,
+  WhipDriverOptions,
+  WhipDriverSession,
+} from './session/drivers/whip'
 export { red5proDriver, canRed5proSdkReach } from './session/drivers/red5pro'
 export type { Red5proDriverOptions } from './session/drivers/red5pro'
 export type { TrustedKey } from './discovery/envelope'
