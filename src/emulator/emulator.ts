@@ -65,9 +65,14 @@ export interface EmulatorMediaNode {
   hasStream(app: string, stream: string): boolean
   /** Session counts and the signalling requests the node received. */
   stats(): {
-    publishers: number
-    subscribers: number
-    requests: { method: string; path: string; query: Record<string, string>; contentType?: string }[]
+    readonly publishers: number
+    readonly subscribers: number
+    readonly requests: readonly {
+      readonly method: string
+      readonly path: string
+      readonly query: Readonly<Record<string, string>>
+      readonly contentType?: string
+    }[]
   }
   /** Stops abruptly: sockets reset, media sessions dropped without goodbye. */
   kill(): Promise<void>
@@ -1066,12 +1071,7 @@ class EmulatorImpl implements Emulator {
 
 /** Loads the werift media node on first use (never at import). */
 const defaultMediaNode: MediaNodeFactory = async (options) => {
-  // TEMPORARY until src/emulator/mediaNode.ts lands: a non-literal specifier keeps tsc quiet about the
-  // missing file. Switch back to `await import('./mediaNode')` (bundled by tsup) once it exists.
-  const specifier = './mediaNode'
-  const { startMediaNode } = (await import(/* @vite-ignore */ specifier)) as {
-    startMediaNode: MediaNodeFactory
-  }
+  const { startMediaNode } = await import('./mediaNode')
   return startMediaNode(options)
 }
 

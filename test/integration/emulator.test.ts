@@ -877,32 +877,39 @@ describe('close()', () => {
     expect(nodes.started.every((n) => n.closed)).toBe(true)
   })
 
-  it('a process that starts the emulator, uses it and closes it exits on its own', async () => {
+  it('a process that starts the emulator with real media nodes, publishes, and closes it exits on its own', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'emulator-exit-'))
     const entry = fileURLToPath(new URL('../../src/emulator/index.ts', import.meta.url))
     const script = join(dir, 'run.mts')
     await writeFile(
       script,
-      `import { createServer } from 'node:http'
+      `import { createRequire } from 'node:module'
 import { startEmulator } from ${JSON.stringify(entry)}
-const mediaNode = async (options: { name: string }) => {
-  const server = createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(201, { location: '/r' }).end('v=0')) })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const port = (server.address() as { port: number }).port
-  const stop = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()) })
-  return { name: options.name, serverAddress: '127.0.0.1:' + port, url: 'http://127.0.0.1:' + port,
-    streams: () => [], hasStream: () => false, stats: () => ({ publishers: 0, subscribers: 0, requests: [] }),
-    kill: stop, close: stop }
-}
-const emu = await startEmulator({ logger: false, mediaNode, signed: true })
+const { RTCPeerConnection } = createRequire(${JSON.stringify(entry)})('werift') as typeof import('werift')
+const emu = await startEmulator({ logger: false, signed: true })
 await fetch(emu.discoveryUrl).then((r) => r.text())
-await emu.promote('blue', { drainSeconds: 3600 })
+// max-bundle: werift 0.24 leaks the sockets of the transports a BUNDLE answer makes redundant.
+const pc = new RTCPeerConnection({ iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false, bundlePolicy: 'max-bundle' })
+pc.addTransceiver('video', { direction: 'sendonly' })
+const channel = pc.createDataChannel('red5pro')
+await pc.setLocalDescription(await pc.createOffer())
+const post = await fetch(emu.environments.green.streamManager + '/live/whip/endpoint/cam', {
+  method: 'POST', headers: { 'content-type': 'application/sdp' }, body: pc.localDescription!.sdp })
+await pc.setRemoteDescription({ type: 'answer', sdp: await post.text() })
+// The session is live on the node once the red5pro channel is open.
+await new Promise<void>((resolve) => {
+  const check = () => { if (channel.readyState === 'open') resolve() }
+  channel.stateChanged.subscribe(check)
+  check()
+})
+const live = emu.state().environments.green.publishers
 const events = await fetch(emu.url + '/api/events')
 void events
-await fetch(emu.environments.blue.streamManager + '/as/v1/streams/stream/default/publish/live/s').then((r) => r.text())
+await emu.promote('blue', { drainSeconds: 3600 })
 await emu.kill('green')
+await pc.close()
 await emu.close()
-process.stdout.write('closed\\n')
+process.stdout.write(post.status + ' ' + live + ' closed\\n')
 `,
     )
     try {
@@ -910,14 +917,103 @@ process.stdout.write('closed\\n')
         execFile(
           process.execPath,
           ['--import', 'tsx', script],
-          { cwd: fileURLToPath(new URL('../../', import.meta.url)), timeout: 15_000 },
+          { cwd: fileURLToPath(new URL('../../', import.meta.url)), timeout: 20_000 },
           (error, stdout, stderr) =>
             error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
         )
       })
-      expect(output.trim()).toBe('closed')
+      expect(output.trim()).toBe('201 1 closed')
     } finally {
       await rm(dir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('with the real werift media node', () => {
+  it('a werift WHIP offer through each Stream Manager proxy gets a 201 with an SDP answer; DELETE through the proxy ends it', async () => {
+    const emu = await startEmulator({ logger: false })
+    open.push(emu)
+    const { RTCPeerConnection } = await import('werift')
+    for (const environment of ['production', 'staging']) {
+      const c = client({ discovery: emu.discoveryUrl, environment })
+      const assignment = await c.resolve('cam 1', 'publish')
+      const node = emu.node(assignment.environment as 'blue' | 'green')!
+      const pc = new RTCPeerConnection({
+        iceAdditionalHostAddresses: ['127.0.0.1'],
+        iceUseIpv6: false,
+        bundlePolicy: 'max-bundle',
+      })
+      try {
+        pc.addTransceiver('video', { direction: 'sendonly' })
+        pc.addTransceiver('audio', { direction: 'sendonly' })
+        await pc.setLocalDescription(await pc.createOffer())
+        const post = await fetch(assignment.endpoint, {
+          method: 'POST',
+          headers: { 'content-type': 'application/sdp' },
+          body: pc.localDescription!.sdp,
+        })
+        expect(post.status).toBe(201)
+        expect(post.headers.get('content-type')).toBe('application/sdp')
+        const answer = await post.text()
+        expect(answer).toMatch(/^v=0/)
+        expect(answer).toMatch(/^m=video /m)
+        await pc.setRemoteDescription({ type: 'answer', sdp: answer })
+        const location = new URL(post.headers.get('location')!, assignment.endpoint)
+        expect(location.origin).toBe(new URL(assignment.endpoint).origin)
+        expect(node.hasStream('live', 'cam 1')).toBe(true)
+        expect((await c.resolve('cam 1', 'subscribe')).serverAddress).toBe(node.serverAddress)
+
+        expect((await fetch(location, { method: 'DELETE' })).status).toBe(200)
+        expect(node.hasStream('live', 'cam 1')).toBe(false)
+        expect(node.stats().requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+          'POST /live/whip/endpoint/cam%201',
+          expect.stringMatching(/^DELETE \/live\/whip\/resource\/cam%201\/[\w-]+$/),
+        ])
+      } finally {
+        await pc.close()
+      }
+    }
+  })
+
+  it('kill() drops the live session with its node; the revived environment no longer carries the stream', async () => {
+    const emu = await startEmulator({ logger: false })
+    open.push(emu)
+    const { RTCPeerConnection } = await import('werift')
+    const pc = new RTCPeerConnection({
+      iceAdditionalHostAddresses: ['127.0.0.1'],
+      iceUseIpv6: false,
+      bundlePolicy: 'max-bundle',
+    })
+    open.push(pc)
+    pc.addTransceiver('video', { direction: 'sendonly' })
+    const channel = pc.createDataChannel('red5pro')
+    await pc.setLocalDescription(await pc.createOffer())
+    const post = await fetch(`${emu.environments.green.streamManager}/live/whip/endpoint/cam`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp' },
+      body: pc.localDescription!.sdp,
+    })
+    await pc.setRemoteDescription({ type: 'answer', sdp: await post.text() })
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (channel.readyState === 'open') {
+          resolve()
+        }
+      }
+      channel.stateChanged.subscribe(check)
+      check()
+    })
+    expect(emu.state().environments.green).toMatchObject({ publishers: 1, streams: ['live/cam'] })
+    const oldNode = emu.node('green')!.url
+
+    await emu.kill('green')
+    expect(emu.state().environments.green).toMatchObject({ alive: false, publishers: 0, streams: [] })
+    await expect(fetch(`${oldNode}/live/whip/endpoint/cam`, { method: 'OPTIONS' })).rejects.toMatchObject({
+      cause: { code: 'ECONNREFUSED' },
+    })
+
+    await emu.revive('green')
+    const c = client({ discovery: emu.discoveryUrl })
+    expect((await rejection(c.resolve('cam', 'subscribe'))).code).toBe('STREAM_NOT_FOUND')
   })
 })
