@@ -318,7 +318,13 @@ export class WhipSession implements WhipDriverSession {
 
     const linkServers = await this.readOptions(endpoint.toString(), signal)
     this.checkpoint(signal)
-    const base = { ...settings.rtcConfiguration, ...this.options.rtcConfiguration }
+    // max-bundle by default: one transport per session (WHIP/WHEP servers bundle anyway), and werift 0.24
+    // leaks the extra UDP sockets of an unbundled offerer after close(). Callers can still override it.
+    const base: RTCConfiguration = {
+      bundlePolicy: 'max-bundle',
+      ...settings.rtcConfiguration,
+      ...this.options.rtcConfiguration,
+    }
     const iceServers = [...(base.iceServers ?? []), ...linkServers]
     const configuration: RTCConfiguration = { ...base, iceServers }
 
