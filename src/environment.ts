@@ -46,6 +46,8 @@ export interface Environment {
   readonly random: () => number
   readonly storage: KeyValueStorage
   readonly logger: Logger
+  /** The logger the user passed, unscoped, for components that add their own scope (drivers). */
+  readonly sink?: Partial<Logger> | undefined
 }
 
 /** The injectable parts of {@link Environment}, as accepted by `createClient`. @internal */
@@ -112,6 +114,7 @@ export function resolveEnvironment(options: EnvironmentOptions, module = 'client
     random: options.random ?? Math.random,
     storage: options.storage ?? defaultStorage(),
     logger: scopedLogger(options.logger, module),
+    sink: options.logger,
   }
 }
 

@@ -25,7 +25,7 @@ export function createDriverPicker(env: Environment, choice: 'auto' | Driver): D
   }
   let red5pro: Promise<Driver | undefined> | undefined
   let whip: Promise<Driver> | undefined
-  const options = { clock: env.clock, random: env.random, logger: env.logger }
+  const options = { clock: env.clock, random: env.random, ...(env.sink ? { logger: env.sink } : {}) }
   return async (assignment) => {
     const g = globalThis as { RTCPeerConnection?: unknown; window?: unknown }
     if (typeof g.RTCPeerConnection !== 'function') {
