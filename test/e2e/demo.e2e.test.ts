@@ -1,0 +1,113 @@
+/**
+ * The demo page (examples/demo), built as `npm run demo` builds it and served by the emulator, in real
+ * Chromium: it shows both environments, goes live with the fake camera, plays it in two viewers, and a
+ * click on "Promote" for blue moves every session on screen, after which green empties. Screenshots of
+ * each step are kept in test-results/e2e/ (they are what a reviewer looks at).
+ */
+import { execFileSync } from 'node:child_process'
+
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { startEmulator, type Emulator } from '../../src/emulator'
+import { launchChromium, newContext, screenshot } from './helpers/browser'
+import { requireDist, root } from './helpers/bundle'
+
+let browser: Browser
+let emu: Emulator
+
+beforeAll(async () => {
+  requireDist()
+  // What `npm run demo` runs after the package build.
+  execFileSync(process.execPath, ['examples/demo/build.mjs'], { cwd: root, stdio: 'pipe' })
+  ;[browser, emu] = await Promise.all([launchChromium(), startEmulator({ ttl: 1, logger: false })])
+})
+
+afterAll(async () => {
+  await emu?.close()
+  await browser?.close()
+})
+
+/** Badges of every session tile: `{ title, environment, state }`. */
+function tiles(page: Page): Promise<{ title: string; environment: string; state: string }[]> {
+  return page.$$eval('.tile:not(.empty)', (nodes) =>
+    nodes.map((node) => ({
+      title: node.querySelector('strong')?.textContent ?? '',
+      environment: (node as HTMLElement).dataset.environment ?? '',
+      state: (node as HTMLElement).dataset.state ?? '',
+    })),
+  )
+}
+
+describe('the demo page', () => {
+  it('shows both environments, plays the camera, and a promote click moves the sessions on screen', async () => {
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    const errors: string[] = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    try {
+      await page.goto(`${emu.demoUrl}?windowMs=2500&leadMs=300&marginMs=300&drain=8`)
+      await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 })
+
+      // Both environments, with their Stream Manager generation and role.
+      await expect.poll(() => page.textContent('#env-green')).toContain('production')
+      expect(await page.textContent('#env-green')).toContain('1.x')
+      expect(await page.textContent('#env-blue')).toContain('staging')
+      expect(await page.textContent('#env-blue')).toContain('2.0')
+      expect(await page.textContent('#client-env')).toContain('green')
+      expect(await page.textContent('#manifest')).toContain('"production": "green"')
+
+      await page.click('#golive')
+      await page.click('#add-viewer')
+      await page.click('#add-viewer')
+      await expect
+        .poll(() => tiles(page), { timeout: 20_000 })
+        .toEqual([
+          { title: 'Broadcaster', environment: 'green', state: 'live' },
+          { title: 'Viewer 1', environment: 'green', state: 'live' },
+          { title: 'Viewer 2', environment: 'green', state: 'live' },
+        ])
+      // The viewers show pictures, and the node counts them.
+      await expect
+        .poll(() =>
+          page.$$eval('.tile video', (videos) => videos.map((v) => (v as HTMLVideoElement).videoWidth)),
+        )
+        .toEqual([640, 640, 640])
+      await expect.poll(() => page.textContent('#env-green [data-sessions]')).toBe('1 publishing · 2 playing')
+      await screenshot(page, 'demo-1-live-on-green')
+
+      await page.click('#env-blue button[data-op="promote"]')
+      await expect.poll(() => page.textContent('#env-blue [data-roles]')).toBe('production')
+      await expect
+        .poll(() => tiles(page), { timeout: 25_000 })
+        .toEqual([
+          { title: 'Broadcaster', environment: 'blue', state: 'live' },
+          { title: 'Viewer 1', environment: 'blue', state: 'live' },
+          { title: 'Viewer 2', environment: 'blue', state: 'live' },
+        ])
+      expect(await page.textContent('#timeline')).toMatch(/viewer 1: moved green → blue, interruption 0 ms/)
+      expect(await page.textContent('#timeline')).toMatch(/promote/i)
+      expect(await page.textContent('#manifest')).toContain('"production": "blue"')
+      await expect.poll(() => page.textContent('#env-blue [data-sessions]')).toBe('1 publishing · 2 playing')
+      // Pictures on the new side.
+      await expect
+        .poll(() =>
+          page.$$eval('.tile video', (videos) => videos.map((v) => (v as HTMLVideoElement).videoWidth)),
+        )
+        .toEqual([640, 640, 640])
+      await screenshot(page, 'demo-2-moved-to-blue')
+      // Nothing is left behind on the old side: the broadcaster's kept publish closes last (by the deadline).
+      await expect
+        .poll(() => page.textContent('#env-green [data-sessions]'), { timeout: 15_000 })
+        .toBe('0 publishing · 0 playing')
+      await screenshot(page, 'demo-3-green-drained')
+      expect(errors).toEqual([])
+    } catch (error) {
+      console.error(`[e2e] demo failed; screenshot: ${await screenshot(page, 'demo-failure')}`)
+      console.error(`[e2e] timeline:\n${await page.textContent('#timeline').catch(() => '')}`)
+      throw error
+    } finally {
+      await context.close()
+    }
+  })
+})

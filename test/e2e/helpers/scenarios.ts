@@ -1,0 +1,319 @@
+/**
+ * The measured scenarios, shared by the end-to-end tests (which assert on them) and bench/gaps.bench.ts
+ * (which reports them): a promotion watched by two viewers (make-before-break on and off, same run), and
+ * an abrupt outage of production. Each starts its own emulator and browser context and cleans both up.
+ *
+ * A "gap" is the longest time between two frames the viewer's <video> presented (requestVideoFrameCallback
+ * stamps), over the whole move: a viewer sees the picture freeze that long.
+ */
+import type { Browser, Page } from 'playwright-core'
+
+import { startEmulator, type Emulator } from '../../../src/emulator'
+import type { ClientSpec, RecordedEvent, SessionInfo } from '../page/harness'
+import { call, newContext, openHarness, screenshot, type HarnessServer } from './browser'
+
+/** Short windows so a scenario takes seconds (the library's defaults are tuned for real drains). */
+export const FAST_MIGRATION = { windowMs: 3000, leadMs: 500, marginMs: 500 } as const
+export const FAST_RECONNECT = { initialDelayMs: 250, maxDelayMs: 1000 } as const
+
+/** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs` saying `what`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  intervalMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) {
+      return value
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
+  }
+}
+
+/** The longest time between consecutive frames, counting every pair that overlaps [from, to]. */
+export function longestGap(frames: readonly number[], from: number, to: number): number {
+  let longest = 0
+  for (let i = 1; i < frames.length; i++) {
+    const a = frames[i - 1]!
+    const b = frames[i]!
+    if (b >= from && a <= to) {
+      longest = Math.max(longest, b - a)
+    }
+  }
+  return longest
+}
+
+/** The stamp of the frame before the longest gap overlapping [from, to] (the last frame before a freeze). */
+export function freezeStart(frames: readonly number[], from: number, to: number): number | undefined {
+  let longest = -1
+  let start: number | undefined
+  for (let i = 1; i < frames.length; i++) {
+    const a = frames[i - 1]!
+    const b = frames[i]!
+    if (b >= from && a <= to && b - a > longest) {
+      longest = b - a
+      start = a
+    }
+  }
+  return start
+}
+
+/** The first recorded event called `name` (optionally after `after`). */
+export function firstEvent(
+  events: readonly RecordedEvent[],
+  name: string,
+  after = -Infinity,
+): RecordedEvent | undefined {
+  return events.find((e) => e.name === name && e.at > after)
+}
+
+/** Waits until a subscriber has presented `count` frames with a decoded picture. */
+export async function waitForFrames(page: Page, sessionId: string, count = 20): Promise<SessionInfo> {
+  return waitFor(`${count} frames on ${sessionId}`, async () => {
+    const info = await call(page, 'info', sessionId)
+    return info.frames >= count && info.videoWidth > 0 ? info : undefined
+  })
+}
+
+/** Prints every session's state and events (after a failure). */
+export async function dumpSessions(page: Page): Promise<void> {
+  const [sessions, clientEvents] = await Promise.all([
+    call(page, 'all').catch(() => []),
+    call(page, 'clientEvents').catch(() => []),
+  ])
+  const line = (e: RecordedEvent): string =>
+    `  ${e.at.toFixed(0).padStart(7)} ${e.name} ${JSON.stringify(e.detail)}`
+  for (const s of sessions) {
+    console.error(
+      `[e2e] ${s.id} (${s.kind}) ${s.state} on ${s.environment}, ${s.frames} frames\n${s.events.map(line).join('\n')}`,
+    )
+  }
+  console.error(
+    `[e2e] client events\n${clientEvents
+      .filter((e) => !e.name.endsWith(':manifest'))
+      .map(line)
+      .join('\n')}`,
+  )
+  console.error(`[e2e] client logs\n${(await call(page, 'logs').catch(() => [])).join('\n')}`)
+}
+
+/** Runs `body` in a fresh emulator and browser context; closes everything; screenshots on failure. */
+export async function withWorld<T>(
+  browser: Browser,
+  harness: HarnessServer,
+  name: string,
+  body: (world: {
+    emu: Emulator
+    page: Page
+    spec: (extra?: Partial<ClientSpec>) => ClientSpec
+  }) => Promise<T>,
+): Promise<T> {
+  const emu = await startEmulator({ ttl: 1, logger: false })
+  const context = await newContext(browser)
+  try {
+    const page = await openHarness(context, harness)
+    const spec = (extra: Partial<ClientSpec> = {}): ClientSpec => ({
+      discovery: emu.discoveryUrl,
+      reconnect: FAST_RECONNECT,
+      migration: FAST_MIGRATION,
+      ...extra,
+    })
+    try {
+      return await body({ emu, page, spec })
+    } catch (error) {
+      const path = await screenshot(page, name)
+      console.error(`[e2e] ${name} failed; screenshot: ${path}`)
+      await dumpSessions(page)
+      throw error
+    } finally {
+      await call(page, 'closeAll').catch(() => undefined)
+    }
+  } finally {
+    await context.close()
+    await emu.close()
+  }
+}
+
+/** What one viewer saw across a promotion. */
+export interface ViewerMove {
+  /** Longest freeze (ms) from the promotion until 2 s after the viewer's `migrated`. */
+  longestGapMs: number
+  /** What the session's `migrated` event reported. */
+  interruptionMs: number
+  /** From the promotion to the viewer's `migrated` (ms). */
+  movedAfterMs: number
+  /** Frames presented in the 2 s after `migrated`. */
+  framesAfterMove: number
+  /** Longest gap in the 3 s before the promotion: the steady-state jitter to compare with. */
+  baselineGapMs: number
+  environment: string
+  videoWidth: number
+}
+
+/** A promotion, measured. */
+export interface PromotionResult {
+  makeBeforeBreak: ViewerMove
+  breakBeforeMake: ViewerMove
+  /** From the promotion to the publisher's `migrated` (ms). */
+  publisherMovedAfterMs: number
+  publisherEnvironment: string
+  /** Longest freeze a viewer that did not move saw while the broadcaster moved (ms), from viewer A. */
+  gapWhilePublisherMovedMs: number
+}
+
+const AFTER_MOVE_MS = 2000
+
+/**
+ * Green (production, Stream Manager 1.x: the Red5 SDK) carries a broadcaster and two viewers of its
+ * stream, one with make-before-break and one without. Blue (Stream Manager 2.0: WHIP/WHEP) is promoted
+ * with an 8 s drain; every session moves there.
+ */
+export async function promotionScenario(browser: Browser, harness: HarnessServer): Promise<PromotionResult> {
+  return withWorld(browser, harness, 'promotion', async ({ emu, page, spec }) => {
+    await call(page, 'createClient', 'broadcaster', spec())
+    await call(page, 'createClient', 'viewer-mbb', spec())
+    await call(
+      page,
+      'createClient',
+      'viewer-bbm',
+      spec({ migration: { ...FAST_MIGRATION, makeBeforeBreak: false } }),
+    )
+    await call(page, 'publish', 'broadcaster', 'stage', 'pub')
+    await call(page, 'subscribe', 'viewer-mbb', 'stage', 'mbb')
+    await call(page, 'subscribe', 'viewer-bbm', 'stage', 'bbm')
+    await waitForFrames(page, 'mbb', 30)
+    await waitForFrames(page, 'bbm', 30)
+
+    const promotedAt = await call(page, 'now')
+    await emu.promote('blue', { drainSeconds: 8 })
+
+    const moved = async (id: string): Promise<RecordedEvent> =>
+      waitFor(
+        `${id} to migrate`,
+        async () => firstEvent((await call(page, 'info', id)).events, 'migrated'),
+        25_000,
+      )
+    const [pubMoved, mbbMoved, bbmMoved] = await Promise.all([moved('pub'), moved('mbb'), moved('bbm')])
+    // Let frames flow on the new side for a while before reading the recordings.
+    await waitFor('frames after the moves', async () => {
+      const now = await call(page, 'now')
+      return now > Math.max(mbbMoved.at, bbmMoved.at) + AFTER_MOVE_MS ? true : undefined
+    })
+
+    const viewer = async (id: string, movedEvent: RecordedEvent): Promise<ViewerMove> => {
+      const [info, frames] = await Promise.all([call(page, 'info', id), call(page, 'frames', id)])
+      const end = movedEvent.at + AFTER_MOVE_MS
+      return {
+        longestGapMs: Math.round(longestGap(frames, promotedAt, end)),
+        interruptionMs: (movedEvent.detail as { interruptionMs: number }).interruptionMs,
+        movedAfterMs: Math.round(movedEvent.at - promotedAt),
+        framesAfterMove: frames.filter((t) => t > movedEvent.at && t <= end).length,
+        baselineGapMs: Math.round(longestGap(frames, promotedAt - 3000, promotedAt)),
+        environment: info.environment,
+        videoWidth: info.videoWidth,
+      }
+    }
+    const framesA = await call(page, 'frames', 'mbb')
+    const pubInfo = await call(page, 'info', 'pub')
+    return {
+      makeBeforeBreak: await viewer('mbb', mbbMoved),
+      breakBeforeMake: await viewer('bbm', bbmMoved),
+      publisherMovedAfterMs: Math.round(pubMoved.at - promotedAt),
+      publisherEnvironment: pubInfo.environment,
+      gapWhilePublisherMovedMs: Math.round(
+        longestGap(framesA, promotedAt, Math.min(pubMoved.at, mbbMoved.at)),
+      ),
+    }
+  })
+}
+
+/** An outage, measured. */
+export interface OutageResult {
+  /**
+   * The viewer's outage: from the last frame of the dead connection to the first frame presented after
+   * `reconnected` (ms).
+   */
+  outageGapMs: number
+  /** Longest gap between two presented frames from the kill until 2 s after reconnecting (ms). */
+  longestGapMs: number
+  /** From the kill to the viewer's first `reconnecting` (ms): how long the drop took to notice. */
+  viewerDetectedAfterMs: number
+  /** From the kill to the broadcaster's first `reconnecting` (ms). */
+  broadcasterDetectedAfterMs: number
+  /** From the promotion to the viewer's `reconnected` (ms): what recovery itself took. */
+  viewerBackAfterPromotionMs: number
+  /** From the promotion to the broadcaster's `reconnected` (ms). */
+  broadcasterBackAfterPromotionMs: number
+  viewerEnvironment: string
+  broadcasterEnvironment: string
+  /** Frames presented in the 2 s after the viewer reconnected. */
+  framesAfter: number
+  videoWidth: number
+  /** Reconnect attempts the viewer made (`reconnecting` events). */
+  viewerAttempts: number
+}
+
+/**
+ * Production (green) dies abruptly with a broadcaster and a viewer on it (`emu.kill`: the Stream
+ * Manager's sockets are reset and the media node drops every session without a goodbye). Once both
+ * sessions have noticed and are reconnecting (green's Stream Manager does not answer), the operator
+ * promotes blue; both reconnect there and frames resume.
+ */
+export async function outageScenario(browser: Browser, harness: HarnessServer): Promise<OutageResult> {
+  return withWorld(browser, harness, 'outage', async ({ emu, page, spec }) => {
+    await call(page, 'createClient', 'broadcaster', spec())
+    await call(page, 'createClient', 'viewer', spec())
+    await call(page, 'publish', 'broadcaster', 'stage', 'pub')
+    await call(page, 'subscribe', 'viewer', 'stage', 'sub')
+    await waitForFrames(page, 'sub', 30)
+
+    const killedAt = await call(page, 'now')
+    await emu.kill('green')
+    const event = async (id: string, name: string, timeoutMs: number): Promise<RecordedEvent> =>
+      waitFor(
+        `${id} to emit ${name}`,
+        async () => firstEvent((await call(page, 'info', id)).events, name, killedAt),
+        timeoutMs,
+      )
+    const [pubLost, subLost] = await Promise.all([
+      event('pub', 'reconnecting', 30_000),
+      event('sub', 'reconnecting', 30_000),
+    ])
+    const promotedAt = await call(page, 'now')
+    await emu.promote('blue', { drainSeconds: 5 })
+    const [pubBack, subBack] = await Promise.all([
+      event('pub', 'reconnected', 30_000),
+      event('sub', 'reconnected', 30_000),
+    ])
+    await waitFor('frames after reconnecting', async () =>
+      (await call(page, 'now')) > subBack.at + AFTER_MOVE_MS ? true : undefined,
+    )
+    const [info, frames, pubInfo] = await Promise.all([
+      call(page, 'info', 'sub'),
+      call(page, 'frames', 'sub'),
+      call(page, 'info', 'pub'),
+    ])
+    const end = subBack.at + AFTER_MOVE_MS
+    const lastOld = freezeStart(frames, killedAt, end) ?? NaN
+    const firstNew = frames.find((t) => t > subBack.at) ?? NaN
+    return {
+      outageGapMs: Math.round(firstNew - lastOld),
+      longestGapMs: Math.round(longestGap(frames, killedAt, end)),
+      viewerDetectedAfterMs: Math.round(subLost.at - killedAt),
+      broadcasterDetectedAfterMs: Math.round(pubLost.at - killedAt),
+      viewerBackAfterPromotionMs: Math.round(subBack.at - promotedAt),
+      broadcasterBackAfterPromotionMs: Math.round(pubBack.at - promotedAt),
+      viewerEnvironment: info.environment,
+      broadcasterEnvironment: pubInfo.environment,
+      framesAfter: frames.filter((t) => t > subBack.at && t <= end).length,
+      videoWidth: info.videoWidth,
+      viewerAttempts: info.events.filter((e) => e.name === 'reconnecting' && e.at > killedAt).length,
+    }
+  })
+}

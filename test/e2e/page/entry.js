@@ -1,0 +1,6 @@
+// The harness bundle's entry: the built package, imported by name as a web app would.
+import * as sdk from 'red5pro-bluegreen'
+
+import { install } from './harness'
+
+install(sdk)

@@ -1,0 +1,241 @@
+/**
+ * The in-page side of the end-to-end tests: clients and sessions of the built package, driven from the
+ * test through `window.e2e` (page.evaluate), with every rendered subscriber frame recorded.
+ *
+ * Frames: each subscriber plays in a real <video> element; `requestVideoFrameCallback` stamps every frame
+ * the compositor presents (`presentationTime`, the page's performance.now() timebase). The longest gap
+ * between two stamps is the freeze a viewer would see.
+ */
+import type * as Sdk from '../../../src/index'
+
+/** A client as the tests describe it (JSON, so it can cross page.evaluate). */
+export interface ClientSpec {
+  discovery: string
+  /** Role or environment name. @default 'production' */
+  environment?: string
+  /** `auto` (the default), `red5pro` (the Red5 SDK) or `whip`. */
+  driver?: 'auto' | 'red5pro' | 'whip'
+  migration?: Sdk.MigrationOptions
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number }
+}
+
+/** A session event as recorded in the page. */
+export interface RecordedEvent {
+  /** performance.now() when it fired. */
+  at: number
+  name: string
+  detail: unknown
+}
+
+/** What the tests read about one session. */
+export interface SessionInfo {
+  id: string
+  kind: 'publish' | 'subscribe'
+  state: string
+  environment: string
+  events: RecordedEvent[]
+  /** Subscribers: frames presented so far, the video's size and the decoder's count. */
+  frames: number
+  videoWidth: number
+  videoHeight: number
+  totalVideoFrames: number
+}
+
+interface Tracked {
+  session: Sdk.Session
+  video: HTMLVideoElement
+  frames: number[]
+  events: RecordedEvent[]
+}
+
+const SESSION_EVENTS = [
+  'statechange',
+  'migrating',
+  'migrated',
+  'reconnecting',
+  'reconnected',
+  'failed',
+  'closed',
+] as const
+
+/** JSON-safe copy of an event payload (errors become `{ code, message }`). */
+function plain(value: unknown): unknown {
+  if (value instanceof Error) {
+    return { name: value.name, code: (value as { code?: unknown }).code, message: value.message }
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
+  }
+  return value
+}
+
+/** The API the tests call as `window.e2e`. */
+export function createApi(sdk: typeof Sdk) {
+  const clients = new Map<string, Sdk.BlueGreenClient>()
+  const sessions = new Map<string, Tracked>()
+  const clientEvents: RecordedEvent[] = []
+  const logs: string[] = []
+  const logger = (clientId: string): Sdk.Logger => {
+    const write =
+      (level: string) =>
+      (message: string, ...data: unknown[]): void => {
+        const extra =
+          data.length === 0
+            ? ''
+            : ` ${data.map((d) => (d instanceof Error ? d.message : String(d))).join(' ')}`
+        logs.push(`${performance.now().toFixed(0).padStart(7)} ${clientId} ${level} ${message}${extra}`)
+        if (logs.length > 5000) {
+          logs.splice(0, 1000)
+        }
+      }
+    return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') }
+  }
+  let camera: Promise<MediaStream> | undefined
+
+  function track(id: string, session: Sdk.Session, video: HTMLVideoElement): Tracked {
+    const tracked: Tracked = { session, video, frames: [], events: [] }
+    for (const name of SESSION_EVENTS) {
+      session.on(name, (detail?: unknown) => {
+        tracked.events.push({ at: performance.now(), name, detail: plain(detail) })
+      })
+    }
+    sessions.set(id, tracked)
+    return tracked
+  }
+
+  function recordFrames(tracked: Tracked): void {
+    const onFrame: VideoFrameRequestCallback = (_now, metadata) => {
+      tracked.frames.push(metadata.presentationTime)
+      if (tracked.session.state !== 'closed') {
+        tracked.video.requestVideoFrameCallback(onFrame)
+      }
+    }
+    tracked.video.requestVideoFrameCallback(onFrame)
+  }
+
+  function video(label: string): HTMLVideoElement {
+    const element = document.createElement('video')
+    element.autoplay = true
+    element.muted = true
+    element.playsInline = true
+    element.width = 320
+    element.height = 240
+    element.title = label
+    document.body.append(element)
+    return element
+  }
+
+  function client(id: string): Sdk.BlueGreenClient {
+    const found = clients.get(id)
+    if (!found) {
+      throw new Error(`no client ${id}`)
+    }
+    return found
+  }
+
+  function tracked(id: string): Tracked {
+    const found = sessions.get(id)
+    if (!found) {
+      throw new Error(`no session ${id}`)
+    }
+    return found
+  }
+
+  const api = {
+    /** Creates a client and waits for its first manifest; answers the selected environment. */
+    async createClient(id: string, spec: ClientSpec): Promise<Sdk.EnvironmentInfo> {
+      const driver =
+        spec.driver === 'red5pro' ? sdk.red5proDriver() : spec.driver === 'whip' ? sdk.whipDriver() : 'auto'
+      const created = sdk.createClient({
+        discovery: spec.discovery,
+        environment: spec.environment ?? 'production',
+        driver,
+        ...(spec.migration ? { migration: spec.migration } : {}),
+        ...(spec.reconnect ? { reconnect: spec.reconnect } : {}),
+        logger: logger(id),
+      })
+      for (const name of ['manifest', 'environmentchange', 'stale', 'error'] as const) {
+        created.on(name, (detail: unknown) => {
+          clientEvents.push({ at: performance.now(), name: `${id}:${name}`, detail: plain(detail) })
+        })
+      }
+      clients.set(id, created)
+      return created.ready()
+    },
+
+    /** Publishes Chromium's fake camera and microphone; answers the session id. */
+    async publish(clientId: string, streamName: string, sessionId: string): Promise<string> {
+      camera ??= navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true })
+      const mediaStream = await camera
+      const preview = video(`${sessionId} preview`)
+      const session = await client(clientId).publish({ streamName, mediaStream, mediaElement: preview })
+      track(sessionId, session, preview)
+      return sessionId
+    },
+
+    /** Plays a stream in a new <video>, recording every frame; answers the session id. */
+    async subscribe(clientId: string, streamName: string, sessionId: string): Promise<string> {
+      const element = video(sessionId)
+      const session = await client(clientId).subscribe({ streamName, mediaElement: element })
+      recordFrames(track(sessionId, session, element))
+      return sessionId
+    },
+
+    info(sessionId: string): SessionInfo {
+      const { session, video: element, frames, events } = tracked(sessionId)
+      return {
+        id: sessionId,
+        kind: session.kind,
+        state: session.state,
+        environment: session.environment,
+        events,
+        frames: frames.length,
+        videoWidth: element.videoWidth,
+        videoHeight: element.videoHeight,
+        totalVideoFrames: element.getVideoPlaybackQuality().totalVideoFrames,
+      }
+    },
+
+    /** Every session, for failure reports. */
+    all(): SessionInfo[] {
+      return [...sessions.keys()].map((id) => api.info(id))
+    },
+
+    /** Frame stamps (performance.now() timebase) of a subscriber. */
+    frames(sessionId: string): number[] {
+      return tracked(sessionId).frames
+    },
+
+    /** The clients' log lines (the library's own account, for failure reports). */
+    logs(): string[] {
+      return logs
+    },
+
+    clientEvents(): RecordedEvent[] {
+      return clientEvents
+    },
+
+    /** The client's selected environment, as it knows it now. */
+    environment(clientId: string): Sdk.EnvironmentInfo | undefined {
+      return client(clientId).environment
+    },
+
+    now(): number {
+      return performance.now()
+    },
+
+    async closeAll(): Promise<void> {
+      await Promise.all([...clients.values()].map((c) => c.close()))
+      clients.clear()
+    },
+  }
+  return api
+}
+
+/** The type of `window.e2e`. */
+export type E2eApi = ReturnType<typeof createApi>
+
+/** Installs `window.e2e`. */
+export function install(sdk: typeof Sdk): void {
+  ;(globalThis as { e2e?: E2eApi }).e2e = createApi(sdk)
+}
