@@ -42,6 +42,8 @@ export interface QuietOptions {
    * @default () => 3
    */
   attempts?: (url: string) => number
+  /** Called with every answer's URL and status (after its body was read). */
+  onResponse?: (url: string, status: number) => void
 }
 
 /** Real fetches for many clients, and a way to wait until none of them has network work left. */
@@ -117,6 +119,7 @@ export function quietNetwork(options: QuietOptions = {}): QuietNetwork {
           const response = await fetch(input, init)
           const body =
             response.status === 204 || response.status === 304 ? null : await response.arrayBuffer()
+          options.onResponse?.(url, response.status)
           if (RETRYABLE.has(response.status)) {
             failed(url)
           } else {
