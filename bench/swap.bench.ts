@@ -13,6 +13,7 @@
  *
  * - red5pro-bluegreen: `createClient()` with `driver` and `clock` injected; the manifest flips production
  *   to blue with green draining for 60 s (ttl 15 s).
+ * - The same with the viewers' `migration.leadMs` set to one ttl (what the first run suggests).
  * - DNS baseline (bench/swap/dns.ts): each client's cached answer expires at a moment spread uniformly over
  *   a 300 s DNS TTL after the flip; live sessions never move; green is torn down at the deadline and its
  *   sessions reconnect from scratch.
@@ -273,7 +274,8 @@ interface Outcome {
 // ---------------------------------------------------------------------------------------------------
 // red5pro-bluegreen
 
-async function runClient(): Promise<Outcome> {
+/** @param viewerLeadMs - `migration.leadMs` of the viewers' clients (the library default when undefined). */
+async function runClient(label: string, viewerLeadMs?: number): Promise<Outcome> {
   const wallStart = performance.now()
   const base = manifest({ ttl: TTL_S })
   const discovery: ManifestServer = await startManifestServer(base)
@@ -299,6 +301,7 @@ async function runClient(): Promise<Outcome> {
         clock: w.clock,
         random: seeded(1_000 + i),
         fetch: channel.fetch,
+        ...(viewerLeadMs !== undefined && i >= STREAMS ? { migration: { leadMs: viewerLeadMs } } : {}),
       })
       channel.watch(client)
       clients[i] = client
@@ -379,7 +382,7 @@ async function runClient(): Promise<Outcome> {
     const movedInTime = onBlue.filter((s) => (movedAt.get(s) ?? Infinity) < deadline).length
     const lastMove = Math.max(...[...movedAt.values()])
     return {
-      label: 'red5pro-bluegreen',
+      label,
       newSessionsMs: landedForGood(probes, 'blue', flipAt),
       lastClientMs:
         sawFlipAt.filter((at) => at !== undefined).length === CLIENTS
@@ -512,7 +515,8 @@ function rateCell(r: Rate): string {
 }
 
 export default async function swapBench(): Promise<BenchResult> {
-  const ours = await runClient()
+  const ours = await runClient('red5pro-bluegreen')
+  const tuned = await runClient('red5pro-bluegreen, viewers leadMs = ttl', TTL_S * 1000)
   const dns = await runDns()
 
   const svgPath = fileURLToPath(new URL('./swap-timeline.svg', import.meta.url))
@@ -546,65 +550,56 @@ export default async function swapBench(): Promise<BenchResult> {
     }),
   )
 
-  const heapPerSession = ours.extra['heapPerSessionBytes']!
-  const gcNote = ours.extra['gc'] ? '' : ' (no `--expose-gc`: approximate)'
-  const rows: [string, string, string, string][] = [
-    [
+  const outcomes = [ours, tuned, dns] as const
+  const row = (metric: string, target: string, cell: (o: Outcome) => string): string =>
+    `| ${[metric, target, ...outcomes.map(cell)].join(' | ')} |`
+  const memory = (o: Outcome): string => {
+    const bytes = o.extra['heapPerSessionBytes']
+    if (bytes === undefined) {
+      return 'n/a'
+    }
+    return `${fmt(bytes / 1024, 1)} KiB${o.extra['gc'] ? '' : ' (no `--expose-gc`: approximate)'}`
+  }
+  const rows = [
+    row(
       'time from the flip until every new session lands on blue (probe every 100 ms)',
       `<= ttl + 1 s = ${TTL_S + 1} s`,
-      seconds(ours.newSessionsMs),
-      seconds(dns.newSessionsMs),
-    ],
-    [
+      (o) => seconds(o.newSessionsMs),
+    ),
+    row(
       'time from the flip until the last client selects blue (accepts the revision / its DNS cache expires)',
       `<= ttl = ${TTL_S} s`,
-      seconds(ours.lastClientMs),
-      seconds(dns.lastClientMs),
-    ],
-    [
-      'live sessions moved to blue before the deadline',
-      '100 %',
-      percent(ours.movedBeforeDeadline),
-      percent(dns.movedBeforeDeadline),
-    ],
-    [
-      'sessions lost (dropped, reconnected from scratch, or moved with a gap)',
-      '0',
-      String(ours.lost),
-      String(dns.lost),
-    ],
-    [
-      'time from the flip until every session runs on blue',
-      `<= deadline (${DRAIN_MS / 1000} s)`,
-      seconds(ours.allOnNewMs),
-      seconds(dns.allOnNewMs),
-    ],
-    [
-      'blue Stream Manager requests per simulated second, peak / mean',
-      '<= 2',
-      rateCell(ours.blueRate),
-      rateCell(dns.blueRate),
-    ],
-    ['both Stream Managers, peak / mean', '', rateCell(ours.allRate), rateCell(dns.allRate)],
-    [
-      'memory per session (heap delta / sessions)',
-      '',
-      `${fmt(heapPerSession / 1024, 1)} KiB${gcNote}`,
-      'n/a',
-    ],
+      (o) => seconds(o.lastClientMs),
+    ),
+    row('live sessions moved to blue before the deadline', '100 %', (o) => percent(o.movedBeforeDeadline)),
+    row('sessions lost (dropped, reconnected from scratch, or moved with a gap)', '0', (o) => String(o.lost)),
+    row('time from the flip until every session runs on blue', `<= deadline (${DRAIN_MS / 1000} s)`, (o) =>
+      seconds(o.allOnNewMs),
+    ),
+    row('blue Stream Manager requests per simulated second, peak / mean', '<= 2', (o) =>
+      rateCell(o.blueRate),
+    ),
+    row('both Stream Managers, peak / mean', '', (o) => rateCell(o.allRate)),
+    row('`404` answers (viewer moved before its broadcaster)', '', (o) =>
+      String(o.extra['notFound'] ?? 'n/a'),
+    ),
+    row('memory per session (heap delta / sessions)', '', memory),
   ]
   const markdown = [
     `${SESSIONS.toLocaleString('en-US')} live sessions (${STREAMS} publishers, one client each; ${STREAMS * VIEWERS_PER_STREAM} subscribers, ` +
       `${VIEWERS_PER_STREAM} per stream, in ${VIEWER_CLIENTS} clients of ${VIEWERS_PER_CLIENT}), clients started spread over one ttl; ` +
       `production flips from green (Stream Manager 1.x) to blue (2.0) with a ${DRAIN_MS / 1000} s drain, manifest ttl ${TTL_S} s. ` +
       `Real loopback HTTP for discovery and every Stream Manager call, FakeDriver media, one simulated clock ` +
-      `(wall time: ours ${fmt(ours.wallSeconds, 1)} s, baseline ${fmt(dns.wallSeconds, 1)} s).`,
+      `(wall time: ${outcomes.map((o) => `${o.label} ${fmt(o.wallSeconds, 1)} s`).join(', ')}).`,
     '',
-    '| | target | red5pro-bluegreen | DNS baseline |',
-    '| --- | --- | --- | --- |',
-    ...rows.map((row) => `| ${row.join(' | ')} |`),
+    `| | target | ${outcomes.map((o) => o.label).join(' | ')} |`,
+    `| --- | --- | ${outcomes.map(() => '---').join(' | ')} |`,
+    ...rows,
     '',
     `- Request rates leave out the probes; windows: ours ${ours.rateWindow}, baseline ${dns.rateWindow}.`,
+    `- "${tuned.label}": the same run with the viewers' clients created with \`migration: { leadMs: ${TTL_S * 1000} }\` ` +
+      '(one ttl): viewers start moving only once every broadcaster has had the time to learn of the revision and move, ' +
+      'so no viewer asks for a stream that is not there yet.',
     `- Probes: ${ours.probes} (ours, for ${2 * TTL_S} s), ${dns.probes} (baseline, until 2 s after the last DNS expiry at ` +
       `${seconds(dns.extra['lastDnsExpiryMs']!)}). A probe is a new publish on the next client, round robin.`,
     `- Ours, where the peak comes from: ${ours.blueRate.total} blue Stream Manager requests in the drain, ` +
@@ -634,7 +629,9 @@ export default async function swapBench(): Promise<BenchResult> {
       lostSessions: ours.lost,
       allOnBlueMs: ours.allOnNewMs,
       blueSmPeakOverMean: ours.blueRate.ratio,
-      heapPerSessionBytes: Math.round(heapPerSession),
+      heapPerSessionBytes: Math.round(ours.extra['heapPerSessionBytes']!),
+      tunedBlueSmPeakOverMean: tuned.blueRate.ratio,
+      tunedNotFound: tuned.extra['notFound']!,
       dnsNewSessionsOnBlueMs: dns.newSessionsMs,
       dnsMovedBeforeDeadlinePct: dns.movedBeforeDeadline * 100,
       dnsLostSessions: dns.lost,
