@@ -605,7 +605,7 @@ export default async function swapBench(): Promise<BenchResult> {
     `- Ours, where the peak comes from: ${ours.blueRate.total} blue Stream Manager requests in the drain, ` +
       `${ours.extra['blueFirstTtl']} of them in the first ttl (${fmt(ours.extra['blueFirstTtl']! / TTL_S, 0)}/s), when all ${STREAMS} ` +
       `publishers move and ${ours.extra['notFoundFirstTtl']} of the ${ours.extra['notFound']} \`404\` answers come: ` +
-      'viewers whose moment came before their broadcaster had moved, retrying on the reconnect backoff (DESIGN 5.3).',
+      'viewers whose moment came before their broadcaster had moved, each retrying at a fresh random moment of the rest of its window, never sooner than the reconnect backoff (DESIGN 5.3).',
     `- Ours: ${ours.extra['discoveryRequests']} discovery requests (mostly 304), ${ours.extra['httpRequests']} HTTP requests in all; ` +
       `${fmt(ours.extra['heapPerClientBytes']! / 1024, 0)} KiB per client before its sessions. ` +
       'Memory per session includes the FakeDriver records (a real driver holds an RTCPeerConnection instead).',

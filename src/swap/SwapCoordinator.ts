@@ -26,6 +26,8 @@ interface Track {
   deadlineAt?: number | undefined
   attempt: number
   firstTriedAt?: number | undefined
+  /** When the subscriber window of the planned move closes (clock time); retries spread up to it. */
+  windowEndAt?: number | undefined
 }
 
 /**
@@ -188,6 +190,7 @@ export class SwapCoordinator {
         }
         logger.debug(`session ${session.id}: moves to ${decision.to} in ${delay} ms (${decision.reason})`)
         this.plan(track, decision.to, decision.retireAfterMs, decision.reason)
+        track.windowEndAt = this.host.env.clock.now() + decision.window.endMs
         this.schedule(session, track, delay)
         return
       }
@@ -212,6 +215,7 @@ export class SwapCoordinator {
     track.reason = reason
     track.attempt = 0
     track.firstTriedAt = undefined
+    track.windowEndAt = undefined
   }
 
   private schedule(session: ManagedSession, track: Track, delayMs: number): void {
@@ -276,10 +280,18 @@ export class SwapCoordinator {
           )
           return
         }
+        // A subscriber that arrived before its publisher (STREAM_NOT_FOUND) tries again at a fresh random
+        // moment of what is left of its window (never sooner than the policy's delay): retries keep the
+        // Stream Managers' request rate flat instead of bunching up right after the lead.
+        let delayMs = answer.delayMs
+        const left = (track.windowEndAt ?? 0) - clock.now()
+        if (isBlueGreenError(failure, 'STREAM_NOT_FOUND') && left > delayMs) {
+          delayMs = Math.round(delayMs + this.host.env.random() * (left - delayMs))
+        }
         logger.debug(
-          `session ${session.id}: move to ${to} failed (${failure.code}); next try in ${answer.delayMs} ms`,
+          `session ${session.id}: move to ${to} failed (${failure.code}); next try in ${delayMs} ms`,
         )
-        this.schedule(session, track, answer.delayMs)
+        this.schedule(session, track, delayMs)
       },
     )
     return move
@@ -313,6 +325,7 @@ export class SwapCoordinator {
     track.target = undefined
     track.attempt = 0
     track.firstTriedAt = undefined
+    track.windowEndAt = undefined
   }
 
   private clearDeadline(track: Track): void {
