@@ -303,6 +303,28 @@ describe('a stream only on the draining side', () => {
     expect(events.payloads('migrated')).toEqual([{ from: 'green', to: 'blue', interruptionMs: 0 }])
   })
 
+  it('viewers that arrive before their publisher retry spread over the rest of their window, not on a fixed beat', async () => {
+    const world = newWorld()
+    const broadcaster = client(world)
+    await live(world, broadcaster.sessions.publish({ streamName: 'cam' }))
+    broadcaster.host.discoveryDown = true // the publisher stays on green: every viewer move finds nothing
+    const watchers = client(world, { migration: { leadMs: 1_000, windowMs: 30_000, marginMs: 1_000 } })
+    const viewers = 20
+    for (let i = 0; i < viewers; i++) {
+      await live(world, watchers.sessions.subscribe({ streamName: 'cam' }))
+    }
+    world.publish(promote(2, 'blue', 'green', 120_000))
+    await world.clock.advance(30_000)
+    const tries = world.resolveCalls.filter((c) => c.kind === 'subscribe' && c.environment === 'blue')
+    // On the 1 s reconnect beat each viewer would try ~15 times in its window (about 300 requests); redrawn
+    // over what is left of the window, a handful each.
+    expect(tries.length).toBeGreaterThanOrEqual(viewers)
+    expect(tries.length).toBeLessThan(viewers * 8)
+    expect(watchers.sessions.sessions.every((v) => v.environment === 'green' && v.state === 'live')).toBe(
+      true,
+    )
+  })
+
   it('a subscriber still on the old side when the deadline passes reconnects, and follows the publisher once it moved', async () => {
     const world = newWorld()
     const broadcaster = client(world)
