@@ -115,6 +115,11 @@ export class Output {
     this.#stdout.write(`${JSON.stringify(document, null, 2)}\n`)
   }
 
+  /** Writes a progress or log line to stderr (stdout stays for results). */
+  log(message: string): void {
+    this.#stderr.write(`${this.errColor.dim(oneLine(message))}\n`)
+  }
+
   /** Writes a one-line warning to stderr. */
   warn(message: string): void {
     this.#stderr.write(`${this.errColor.yellow('warning:')} ${oneLine(message)}\n`)

@@ -6,10 +6,12 @@ import { Command, CommanderError } from 'commander'
 
 import { version } from '../../package.json'
 import { ExitCode, exitCodeFor, oneLine, type ExitCodeValue } from './exit'
+import { registerDev } from './dev'
 import { registerKeys } from './keys'
 import { registerManifest } from './manifest'
 import { type CliContext } from './options'
 import { Output, type OutputStream } from './output'
+import { registerProbe } from './probe'
 import { registerResolve } from './resolve'
 import { registerStatus } from './status'
 
@@ -38,6 +40,8 @@ export function createProgram(ctx: CliContext): Command {
   registerResolve(program, ctx)
   registerManifest(program, ctx)
   registerKeys(program, ctx)
+  registerProbe(program, ctx)
+  registerDev(program, ctx)
   return program
 }
 

@@ -1,0 +1,81 @@
+/**
+ * `dev`: the emulated blue/green cluster and its demo page on 127.0.0.1 (what `npm run demo` runs),
+ * until Ctrl-C.
+ */
+import type { Command } from 'commander'
+
+import { positiveIntOption, type CliContext } from './options'
+import { usageError } from './exit'
+
+interface DevFlags {
+  port: number
+  signed?: boolean
+}
+
+function portOption(value: string): number {
+  return value.trim() === '0' ? 0 : positiveIntOption(value)
+}
+
+/** Adds `dev` to `program`. */
+export function registerDev(program: Command, ctx: CliContext): void {
+  program
+    .command('dev')
+    .description('run the emulated blue/green cluster and the demo page on 127.0.0.1 until Ctrl-C')
+    .option('--port <n>', 'the public port (discovery, operator API, demo); 0 = any free port', portOption, 0)
+    .option('--signed', 'serve the manifest as a signed DSSE envelope (prints the public key)')
+    .action((flags: DevFlags) => dev(ctx, flags))
+}
+
+async function dev(ctx: CliContext, flags: DevFlags): Promise<void> {
+  if (flags.port > 65_535) {
+    throw usageError(`--port ${flags.port} is not a TCP port; use 0..65535.`)
+  }
+  const { out } = ctx
+  const { color } = out
+  const { startEmulator } = await import('../emulator')
+  const emu = await out.withSpinner('starting the emulated cluster', () =>
+    startEmulator({
+      port: flags.port,
+      ...(flags.signed ? { signed: true } : {}),
+      logger: {
+        info: (line) => out.log(line),
+        warn: (line) => out.warn(line),
+        error: (line) => out.warn(line),
+      },
+    }),
+  )
+  out.print(`${color.green('✔')} emulated blue/green cluster on 127.0.0.1 ${color.dim('(Ctrl-C to stop)')}`)
+  out.columns(
+    [
+      ['demo', color.cyan(emu.demoUrl)],
+      ['discovery', color.cyan(emu.discoveryUrl)],
+      ['operator API', `${emu.url}/api/state`],
+      ...Object.values(emu.environments)
+        .sort((a, b) => Number(b.roles.includes('production')) - Number(a.roles.includes('production')))
+        .map((env) => [
+          env.name,
+          `${env.roles.join(',') || '-'}  ${env.state}  ${env.api}  ${env.streamManager}`,
+        ]),
+      ...(emu.publicKey === undefined ? [] : [['public key', `${emu.keyid ?? ''} ${emu.publicKey}`]]),
+    ],
+    2,
+  )
+  const key = emu.publicKey === undefined ? '' : ` --key ${emu.keyid ?? 'emulator'}=${emu.publicKey}`
+  out.print(
+    '',
+    color.dim('Try:'),
+    `  red5pro-bluegreen status --discovery ${emu.discoveryUrl}${key}`,
+    `  curl -X POST -H 'content-type: application/json' -d '{"environment":"blue"}' ${emu.url}/api/promote`,
+  )
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
+  await out.withSpinner('stopping', () => emu.close())
+  out.print(`${color.green('✔')} stopped`)
+}
