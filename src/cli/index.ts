@@ -8,6 +8,16 @@
  */
 import { run } from './program'
 
+// A reader that goes away (`red5pro-bluegreen status | head -3`) is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') {
+      process.exit(process.exitCode ?? 0)
+    }
+    throw error
+  })
+}
+
 function flushed(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()))
 }

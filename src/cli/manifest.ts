@@ -34,6 +34,7 @@ import {
   DEFAULT_DRAIN_MS,
   ManifestEditError,
   promote,
+  renew,
   rollback,
   setState,
   starterManifest,
@@ -181,6 +182,13 @@ export function registerManifest(program: Command, ctx: CliContext): void {
     'promote back the previous production environment (recorded by promote), else staging',
     true,
   ).action((flags: EditFlags) => edit(ctx, flags, (raw, context) => rollback(raw, context)))
+
+  editCommand(
+    manifest,
+    'renew',
+    're-issue the manifest as it is: new revision and issuedAt, expiresAt moved forward',
+    false,
+  ).action((flags: EditFlags) => edit(ctx, flags, (raw, context) => renew(raw, context)))
 
   const states: [EnvironmentState, string, string][] = [
     ['draining', 'drain', 'mark ENV draining until now + --drain: its sessions move away over that window'],

@@ -5,6 +5,7 @@ import {
   ManifestEditError,
   parseDuration,
   promote,
+  renew,
   rollback,
   setState,
   starterManifest,
@@ -123,6 +124,19 @@ describe('setState()', () => {
     expect(() => setState(threeEnvironments(), 'production', 'draining', { now: NOW })).toThrow(
       /no serving production/,
     )
+  })
+})
+
+describe('renew()', () => {
+  it('changes only revision, issuedAt and expiresAt, keeping the validity', () => {
+    const input = threeEnvironments()
+    const { manifest } = renew(input, { now: NOW })
+    expect(manifest).toEqual({
+      ...input,
+      revision: 42,
+      issuedAt: '2026-11-26T10:00:00Z',
+      expiresAt: '2026-12-03T10:00:00Z',
+    })
   })
 })
 

@@ -317,6 +317,18 @@ export function describeProblem(error: BlueGreenError): string {
   return error.message.replace(/\.$/, '')
 }
 
+/**
+ * Re-issues the manifest unchanged but for `revision`, `issuedAt` and `expiresAt` (moved forward by
+ * its validity, or to `now + expiresInMs`): what a scheduled job runs so a signed manifest with an
+ * expiry never lapses while nothing else changes.
+ */
+export function renew(manifest: RawManifest, context: EditContext): EditResult {
+  const next = structuredClone(manifest)
+  const summary: string[] = []
+  bump(next, manifest, context, summary)
+  return { manifest: next, changed: true, summary }
+}
+
 /** Rules an edited manifest is checked against before it is written. */
 export interface CheckRules {
   /** The current time (an expired result is refused). */

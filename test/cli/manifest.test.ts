@@ -210,6 +210,20 @@ describe('drain, offline, serve', () => {
   })
 })
 
+describe('manifest renew', () => {
+  it('re-issues the manifest with a new revision and expiry, roles and states untouched', async () => {
+    expect((await cli(['manifest', 'init', '--file', file, '--expires', '1d'])).code).toBe(0)
+    const before = read()
+    const renewed = await cli(['manifest', 'renew', '--file', file, '--expires', '7d'])
+    expect(renewed.code).toBe(0)
+    const after = read()
+    expect(after.revision).toBe(before.revision + 1)
+    expect(seconds(after.expiresAt!) - seconds(after.issuedAt)).toBe(7 * 86_400)
+    expect(after.roles).toEqual(before.roles)
+    expect(after.environments).toEqual(before.environments)
+  })
+})
+
 describe('manifest validate', () => {
   it('exits 1 on an invalid manifest and names the JSON path of the problem', async () => {
     expect((await cli(['manifest', 'init', '--file', file])).code).toBe(0)
