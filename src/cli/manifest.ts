@@ -74,14 +74,14 @@ interface ValidateFlags {
   json?: boolean
 }
 
-function writeOptions(command: Command): Command {
+function writeOptions(command: Command, expiresDefault = 'moved forward by its old validity'): Command {
   return command
     .requiredOption('--file <file>', 'the manifest file (plain JSON or a signed DSSE envelope)')
     .option('--key <keyfile>', 'sign the result with this private key (the .key file from keygen)')
     .option('--keyid <id>', 'key id recorded in the signature (default: the key file name)')
     .option(
       '--expires <duration>',
-      'set expiresAt to now + duration (default: moved forward by its old validity)',
+      `set expiresAt to now + duration (default: ${expiresDefault})`,
       durationOption,
     )
     .option(
@@ -93,10 +93,10 @@ function writeOptions(command: Command): Command {
 function editCommand(parent: Command, name: string, description: string, drain: boolean): Command {
   const command = writeOptions(parent.command(name).description(description))
   if (drain) {
-    command.option(
-      '--drain <duration>',
-      'how long the draining environment keeps its sessions (90s, 30m, 2h)',
-      durationOption,
+    command.addOption(
+      new Option('--drain <duration>', 'how long the draining environment keeps its sessions (90s, 30m, 2h)')
+        .argParser(durationOption)
+        .default(DEFAULT_DRAIN_MS, '30m'),
     )
   }
   return command
@@ -112,6 +112,7 @@ export function registerManifest(program: Command, ctx: CliContext): void {
     manifest
       .command('init')
       .description('write a valid starter manifest: two serving environments, production and staging'),
+    'no expiry',
   )
     .option('--production <name>', 'name of the production environment', 'green')
     .option('--staging <name>', 'name of the staging environment', 'blue')

@@ -4,7 +4,7 @@
  * and reports the time to the first media packet and the packets received over a few seconds. Exit 1
  * when no media flows.
  */
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 
 import { createClient } from '../client'
 import { isBlueGreenError } from '../errors'
@@ -57,11 +57,10 @@ export function registerProbe(program: Command, ctx: CliContext): void {
       .argument('<stream>', 'the stream name'),
     'staging',
   )
-    .option(
-      '--seconds <duration>',
-      'how long to count packets once media flows (5, 10s, 1m)',
-      durationOption,
-      5_000,
+    .addOption(
+      new Option('--seconds <duration>', 'how long to count packets once media flows (5, 10s, 1m)')
+        .argParser(durationOption)
+        .default(5_000, '5s'),
     )
     .action((stream: string, flags: ProbeFlags) => probe(ctx, stream, flags))
 }

@@ -34,7 +34,11 @@ export function clientOptions(command: Command, defaultEnv: string): Command {
     .option('--threshold <n>', 'valid signatures from distinct keys required', positiveIntOption, 1)
     .option('--env <name>', `a role or an environment name (default: ${defaultEnv})`)
     .option('--allow-insecure', 'accept http Stream Managers on non-loopback hosts')
-    .option('--timeout <duration>', 'bound on each request', durationOption, 10_000)
+    .addOption(
+      new Option('--timeout <duration>', 'bound on each request')
+        .argParser(durationOption)
+        .default(10_000, '10s'),
+    )
     .option('--json', 'print one JSON document')
 }
 

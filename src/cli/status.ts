@@ -3,7 +3,7 @@
  * client would (signature, schema, rules), and asks each environment's Stream Manager whether it
  * answers and how fast.
  */
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import ky from 'ky'
 
 import { MAX_MANIFEST_BYTES, validateManifest } from '../discovery/manifest'
@@ -68,7 +68,11 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .option('--threshold <n>', 'valid signatures from distinct keys required', positiveIntOption, 1)
     .option('--env <name>', 'only this environment (a role or an environment name)')
     .option('--allow-insecure', 'accept http Stream Managers on non-loopback hosts')
-    .option('--timeout <duration>', 'bound on each request', durationOption, 10_000)
+    .addOption(
+      new Option('--timeout <duration>', 'bound on each request')
+        .argParser(durationOption)
+        .default(10_000, '10s'),
+    )
     .option('--json', 'print one JSON document')
     .action((flags: StatusFlags) => status(ctx, flags))
 }
