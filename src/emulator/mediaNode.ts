@@ -239,6 +239,10 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
       // one that works (knowledge/toolchain.md).
       iceAdditionalHostAddresses: ['127.0.0.1'],
       iceUseIpv6: false,
+      // One transport for every m-line. Without it, werift's server-offer peer (WHEP) gathers one per
+      // m-line, and close() never releases the ones BUNDLE left unused: their UDP sockets stay open
+      // (2 per Red5 SDK subscriber) and keep the process alive after the emulator closes.
+      bundlePolicy: 'max-bundle',
       codecs: { audio: [werift.useOPUS()], video: [werift.useVP8()] },
     })
 
