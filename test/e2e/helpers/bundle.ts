@@ -21,6 +21,22 @@ export function requireDist(): void {
  * current Chromium.
  */
 export async function bundleForBrowser(entries: Record<string, string>, outDir: string): Promise<void> {
+  // dist/ may be rebuilt (emptied, then written) by a concurrent `npm run build` on a shared checkout:
+  // wait for it and try again a few times before failing.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await bundleOnce(entries, outDir)
+      return
+    } catch (error) {
+      if (attempt >= 5) {
+        throw error
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2000))
+    }
+  }
+}
+
+async function bundleOnce(entries: Record<string, string>, outDir: string): Promise<void> {
   requireDist()
   const { build } = await import('tsup')
   await build({

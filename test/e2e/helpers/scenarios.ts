@@ -114,8 +114,10 @@ export async function withWorld<T>(
     spec: (extra?: Partial<ClientSpec>) => ClientSpec
   }) => Promise<T>,
 ): Promise<T> {
+  const socketsBefore = udpSockets()
   const emu = await startEmulator({ ttl: 1, logger: false })
   const context = await newContext(browser)
+  let failed = false
   try {
     const page = await openHarness(context, harness)
     const spec = (extra: Partial<ClientSpec> = {}): ClientSpec => ({
@@ -127,6 +129,7 @@ export async function withWorld<T>(
     try {
       return await body({ emu, page, spec })
     } catch (error) {
+      failed = true
       const path = await screenshot(page, name)
       console.error(`[e2e] ${name} failed; screenshot: ${path}`)
       await dumpSessions(page)
@@ -137,7 +140,20 @@ export async function withWorld<T>(
   } finally {
     await context.close()
     await emu.close()
+    if (!failed) {
+      // A closed emulator holds no media socket (each one would keep a Node process alive).
+      await waitFor(
+        `the emulator to release its UDP sockets (${udpSockets() - socketsBefore} left open)`,
+        async () => (udpSockets() <= socketsBefore ? true : undefined),
+        3000,
+      )
+    }
   }
+}
+
+/** UDP sockets open in this process (werift's ICE transports among them). */
+export function udpSockets(): number {
+  return process.getActiveResourcesInfo().filter((name) => name === 'UDPWrap').length
 }
 
 /** What one viewer saw across a promotion. */
