@@ -96,24 +96,39 @@ export function describeSignature(signature: SignatureInfo, color: Colors): stri
 
 /** An environment as `--json` shows it (defaults applied). */
 export interface EnvironmentSummary {
+  /** `serving`, `draining` or `offline`. */
   readonly state: EnvironmentState
+  /** The roles that name it. */
   readonly roles: readonly string[]
+  /** Stream Manager base URL. */
   readonly streamManager: string
+  /** `sm1` or `sm2`. */
   readonly api: string
+  /** Stream Manager 2.0 node group. */
   readonly nodeGroup: string
+  /** Webapp. */
   readonly app: string
+  /** `proxy` or `direct`. */
   readonly transport: string
+  /** While draining: the deadline. */
   readonly drainDeadline?: string
+  /** Region hint, if any. */
   readonly region?: string
 }
 
 /** A manifest as `--json` shows it. */
 export interface ManifestSummary {
+  /** The manifest revision. */
   readonly revision: number
+  /** When it was issued. */
   readonly issuedAt?: string
+  /** When it expires. */
   readonly expiresAt?: string
+  /** Seconds between revalidations (clamped). */
   readonly ttl: number
+  /** Role name to environment name. */
   readonly roles: Readonly<Record<string, string>>
+  /** The environments shown. */
   readonly environments: Readonly<Record<string, EnvironmentSummary>>
 }
 
@@ -175,7 +190,9 @@ export function headerRows(manifest: Manifest, now: number, color: Colors): stri
 
 /** An extra column of {@link environmentTable}. */
 export interface ExtraColumn {
+  /** The column heading. */
   readonly heading: string
+  /** The cell of environment `name`. */
   cell(name: string): string
 }
 

@@ -20,23 +20,37 @@ export const DEFAULT_DRAIN_MS = 30 * 60_000
 
 /** One environment as written in a manifest file. */
 export interface RawEnvironment {
+  /** Stream Manager base URL. */
   streamManager: string
+  /** `sm1` or `sm2`. */
   api: string
+  /** `serving` (when absent), `draining` or `offline`. */
   state?: string
+  /** ISO time; present while `draining`. */
   drainDeadline?: string
+  /** Every other field, kept as written. */
   [field: string]: unknown
 }
 
 /** A manifest as written in a file (defaults not applied, unknown fields kept). */
 export interface RawManifest {
+  /** Always 1. */
   manifestVersion: number
+  /** Bumped by every edit. */
   revision: number
+  /** Set to the time of every edit. */
   issuedAt?: string
+  /** Moved forward by every edit, when present. */
   expiresAt?: string
+  /** Seconds clients use the manifest before revalidating. */
   ttl?: number
+  /** Role name to environment name. */
   roles: Record<string, string>
+  /** Environment name to environment. */
   environments: Record<string, RawEnvironment>
+  /** The production environment the last `promote` replaced (an extra field clients ignore). */
   previousProduction?: string
+  /** Every other field, kept as written. */
   [field: string]: unknown
 }
 

@@ -12,12 +12,19 @@ import { collect, collectUrl, durationOption, positiveIntOption, type CliContext
 
 /** Options shared by the commands that act as a client (`resolve`, `probe`). */
 export interface ClientFlags {
+  /** `--discovery`: the manifest URL and its mirrors, in order. */
   discovery: string[]
+  /** `--key`: trusted public keys as given on the command line. */
   key?: string[]
+  /** `--threshold`: valid signatures required. */
   threshold: number
+  /** `--env`: a role or an environment name. */
   env?: string
+  /** `--allow-insecure`: accept http Stream Managers on public hosts. */
   allowInsecure?: boolean
+  /** `--timeout`: bound on each request, milliseconds. */
   timeout: number
+  /** `--json`: print one JSON document. */
   json?: boolean
 }
 

@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
+/** The repository root. */
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const CACHE = join(ROOT, 'node_modules/.cache/red5pro-bluegreen-cli')
 
