@@ -8,6 +8,7 @@ import { createClient } from '../client'
 import type { TrustedKey } from '../discovery/envelope'
 import type { Assignment, EnvironmentInfo, SessionKind } from '../types'
 import { readTrustedKeys } from './files'
+import { checkThreshold } from './inspect'
 import { collect, collectUrl, durationOption, positiveIntOption, type CliContext } from './options'
 
 /** Options shared by the commands that act as a client (`resolve`, `probe`). */
@@ -62,6 +63,7 @@ export async function clientConfig(
   timeoutMs: number
 }> {
   const keys = await readTrustedKeys(flags.key ?? [])
+  checkThreshold(keys, flags.threshold)
   return {
     discovery: flags.discovery,
     environment: flags.env ?? defaultEnv,
