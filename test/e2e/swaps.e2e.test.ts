@@ -48,18 +48,23 @@ describe('promotion of blue while green carries a broadcaster and two viewers', 
 })
 
 describe('abrupt outage of production', () => {
-  it('reconnects the broadcaster and the viewer to the promoted environment and the picture comes back', async () => {
-    const result = await outageScenario(browser, harness)
-    console.log(
-      `[figures] outage: viewer without picture for ${result.outageGapMs} ms (noticed the drop after ` +
-        `${result.viewerDetectedAfterMs} ms; back ${result.viewerBackAfterPromotionMs} ms after the promotion, ` +
-        `${result.viewerAttempts} attempt(s)); broadcaster noticed after ${result.broadcasterDetectedAfterMs} ms, ` +
-        `back ${result.broadcasterBackAfterPromotionMs} ms after the promotion`,
-    )
-    expect(result.broadcasterEnvironment).toBe('blue')
-    expect(result.viewerEnvironment).toBe('blue')
-    expect(result.videoWidth).toBe(640)
-    expect(result.framesAfter).toBeGreaterThan(20)
-    expect(result.outageGapMs).toBeGreaterThan(0)
-  })
+  for (const [on, other, driver] of [
+    ['green', 'blue', 'the Red5 SDK'],
+    ['blue', 'green', 'whipDriver'],
+  ] as const) {
+    it(`${on} (played with ${driver}) dies: broadcaster and viewer reconnect to ${other} once it is promoted, and the picture comes back`, async () => {
+      const result = await outageScenario(browser, harness, { on })
+      console.log(
+        `[figures] outage of ${on} (${driver}): viewer without picture for ${result.outageGapMs} ms (noticed the drop after ` +
+          `${result.viewerDetectedAfterMs} ms; back ${result.viewerBackAfterPromotionMs} ms after the promotion, ` +
+          `${result.viewerAttempts} attempt(s)); broadcaster noticed after ${result.broadcasterDetectedAfterMs} ms, ` +
+          `back ${result.broadcasterBackAfterPromotionMs} ms after the promotion`,
+      )
+      expect(result.broadcasterEnvironment).toBe(other)
+      expect(result.viewerEnvironment).toBe(other)
+      expect(result.videoWidth).toBe(640)
+      expect(result.framesAfter).toBeGreaterThan(20)
+      expect(result.outageGapMs).toBeGreaterThan(0)
+    })
+  }
 })

@@ -276,13 +276,24 @@ export interface OutageResult {
 }
 
 /**
- * Production (green) dies abruptly with a broadcaster and a viewer on it (`emu.kill`: the Stream
- * Manager's sockets are reset and the media node drops every session without a goodbye). Once both
- * sessions have noticed and are reconnecting (green's Stream Manager does not answer), the operator
- * promotes blue; both reconnect there and frames resume.
+ * Production dies abruptly with a broadcaster and a viewer on it (`emu.kill`: the Stream Manager's sockets
+ * are reset and the media node drops every session without a goodbye). Once both sessions have noticed
+ * and are reconnecting (the dead Stream Manager does not answer), the operator promotes the other
+ * environment; both reconnect there and frames resume.
+ *
+ * `on: 'green'` (the default): production is green, Stream Manager 1.x, so `driver: 'auto'` plays it with
+ * the Red5 SDK. `on: 'blue'`: blue is promoted first, so production speaks 2.0 and whipDriver carries it.
  */
-export async function outageScenario(browser: Browser, harness: HarnessServer): Promise<OutageResult> {
-  return withWorld(browser, harness, 'outage', async ({ emu, page, spec }) => {
+export async function outageScenario(
+  browser: Browser,
+  harness: HarnessServer,
+  { on = 'green' }: { on?: 'green' | 'blue' } = {},
+): Promise<OutageResult> {
+  const other = on === 'green' ? 'blue' : 'green'
+  return withWorld(browser, harness, `outage-of-${on}`, async ({ emu, page, spec }) => {
+    if (on === 'blue') {
+      await emu.promote('blue', { drainSeconds: 600 })
+    }
     await call(page, 'createClient', 'broadcaster', spec())
     await call(page, 'createClient', 'viewer', spec())
     await call(page, 'publish', 'broadcaster', 'stage', 'pub')
@@ -290,7 +301,7 @@ export async function outageScenario(browser: Browser, harness: HarnessServer): 
     await waitForFrames(page, 'sub', 30)
 
     const killedAt = await call(page, 'now')
-    await emu.kill('green')
+    await emu.kill(on)
     const event = async (id: string, name: string, timeoutMs: number): Promise<RecordedEvent> =>
       waitFor(
         `${id} to emit ${name}`,
@@ -302,7 +313,7 @@ export async function outageScenario(browser: Browser, harness: HarnessServer): 
       event('sub', 'reconnecting', 30_000),
     ])
     const promotedAt = await call(page, 'now')
-    await emu.promote('blue', { drainSeconds: 5 })
+    await emu.promote(other, { drainSeconds: 5 })
     const [pubBack, subBack] = await Promise.all([
       event('pub', 'reconnected', 30_000),
       event('sub', 'reconnected', 30_000),
