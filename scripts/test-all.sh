@@ -20,5 +20,6 @@ if [ -f scripts/ensure-chromium.sh ]; then
   step "browser for end-to-end tests"
   bash scripts/ensure-chromium.sh
 fi
-step "tests (vitest: unit, integration, package, end-to-end)"
+step "tests (vitest: unit, integration, package, CLI on the built binary)"
+export RED5PRO_BLUEGREEN_CLI=dist/cli/index.js
 npx vitest run
