@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process'
 
 import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 
 import { startEmulator, type Emulator } from '../../src/emulator'
 import { launchChromium, newContext, screenshot } from './helpers/browser'
@@ -20,13 +20,30 @@ beforeAll(async () => {
   requireDist()
   // What `npm run demo` runs after the package build.
   execFileSync(process.execPath, ['examples/demo/build.mjs'], { cwd: root, stdio: 'pipe' })
-  ;[browser, emu] = await Promise.all([launchChromium(), startEmulator({ ttl: 1, logger: false })])
+  browser = await launchChromium()
 })
 
 afterAll(async () => {
-  await emu?.close()
   await browser?.close()
 })
+
+beforeEach(async () => {
+  emu = await startEmulator({ ttl: 1, logger: false })
+})
+
+afterEach(async () => {
+  await emu?.close()
+})
+
+/** Opens the demo with short migration windows; fails the test on any page error. */
+async function openDemo(page: Page, errors: string[], query = ''): Promise<void> {
+  page.on('pageerror', (error) => errors.push(error.message))
+  await page.goto(`${emu.demoUrl}?windowMs=2500&leadMs=300&marginMs=300&drain=8${query}`)
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 })
+}
+
+const videoWidths = (page: Page): Promise<number[]> =>
+  page.$$eval('.tile video', (videos) => videos.map((v) => (v as HTMLVideoElement).videoWidth))
 
 /** Badges of every session tile: `{ title, environment, state }`. */
 function tiles(page: Page): Promise<{ title: string; environment: string; state: string }[]> {
@@ -40,14 +57,12 @@ function tiles(page: Page): Promise<{ title: string; environment: string; state:
 }
 
 describe('the demo page', () => {
-  it('shows both environments, plays the camera, and a promote click moves the sessions on screen', async () => {
+  it('shows both environments, plays the camera; a promote click moves every session on screen, rollback brings them back', async () => {
     const context = await newContext(browser)
     const page = await context.newPage()
     const errors: string[] = []
-    page.on('pageerror', (error) => errors.push(error.message))
     try {
-      await page.goto(`${emu.demoUrl}?windowMs=2500&leadMs=300&marginMs=300&drain=8`)
-      await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 })
+      await openDemo(page, errors)
 
       // Both environments, with their Stream Manager generation and role.
       await expect.poll(() => page.textContent('#env-green')).toContain('production')
@@ -68,11 +83,7 @@ describe('the demo page', () => {
           { title: 'Viewer 2', environment: 'green', state: 'live' },
         ])
       // The viewers show pictures, and the node counts them.
-      await expect
-        .poll(() =>
-          page.$$eval('.tile video', (videos) => videos.map((v) => (v as HTMLVideoElement).videoWidth)),
-        )
-        .toEqual([640, 640, 640])
+      await expect.poll(() => videoWidths(page)).toEqual([640, 640, 640])
       await expect.poll(() => page.textContent('#env-green [data-sessions]')).toBe('1 publishing · 2 playing')
       await screenshot(page, 'demo-1-live-on-green')
 
@@ -90,20 +101,69 @@ describe('the demo page', () => {
       expect(await page.textContent('#manifest')).toContain('"production": "blue"')
       await expect.poll(() => page.textContent('#env-blue [data-sessions]')).toBe('1 publishing · 2 playing')
       // Pictures on the new side.
-      await expect
-        .poll(() =>
-          page.$$eval('.tile video', (videos) => videos.map((v) => (v as HTMLVideoElement).videoWidth)),
-        )
-        .toEqual([640, 640, 640])
+      await expect.poll(() => videoWidths(page)).toEqual([640, 640, 640])
       await screenshot(page, 'demo-2-moved-to-blue')
       // Nothing is left behind on the old side: the broadcaster's kept publish closes last (by the deadline).
       await expect
         .poll(() => page.textContent('#env-green [data-sessions]'), { timeout: 15_000 })
         .toBe('0 publishing · 0 playing')
       await screenshot(page, 'demo-3-green-drained')
+
+      // Rollback is another promotion: everyone comes back to green.
+      await page.click('#rollback')
+      await expect.poll(() => page.textContent('#env-green [data-roles]')).toBe('production')
+      await expect
+        .poll(() => tiles(page), { timeout: 25_000 })
+        .toEqual([
+          { title: 'Broadcaster', environment: 'green', state: 'live' },
+          { title: 'Viewer 1', environment: 'green', state: 'live' },
+          { title: 'Viewer 2', environment: 'green', state: 'live' },
+        ])
+      await expect.poll(() => videoWidths(page)).toEqual([640, 640, 640])
+      expect(await page.textContent('#manifest')).toContain('"revision": 3')
       expect(errors).toEqual([])
     } catch (error) {
       console.error(`[e2e] demo failed; screenshot: ${await screenshot(page, 'demo-failure')}`)
+      console.error(`[e2e] timeline:\n${await page.textContent('#timeline').catch(() => '')}`)
+      throw error
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('the QA selector recreates the client on staging: its sessions run on blue, badged staging', async () => {
+    const context = await newContext(browser)
+    const page = await context.newPage()
+    const errors: string[] = []
+    try {
+      await openDemo(page, errors)
+      await page.click('#golive')
+      await page.click('#add-viewer')
+      await expect
+        .poll(() => tiles(page), { timeout: 20_000 })
+        .toEqual([
+          { title: 'Broadcaster', environment: 'green', state: 'live' },
+          { title: 'Viewer 1', environment: 'green', state: 'live' },
+        ])
+
+      await page.selectOption('#qa', 'staging')
+      await expect.poll(() => page.textContent('#client-env')).toContain('blue · staging')
+      // The same sessions start again on the new client, on staging.
+      await expect
+        .poll(() => tiles(page), { timeout: 20_000 })
+        .toEqual([
+          { title: 'Broadcaster', environment: 'blue', state: 'live' },
+          { title: 'Viewer 2', environment: 'blue', state: 'live' },
+        ])
+      await expect.poll(() => videoWidths(page)).toEqual([640, 640])
+      expect(await page.textContent('.tile[data-environment="blue"] .badges')).toContain('staging')
+      // The production client's sessions were closed, not left running.
+      await expect.poll(() => page.textContent('#env-green [data-sessions]')).toBe('0 publishing · 0 playing')
+      await expect.poll(() => page.textContent('#env-blue [data-sessions]')).toBe('1 publishing · 1 playing')
+      await screenshot(page, 'demo-4-qa-on-staging')
+      expect(errors).toEqual([])
+    } catch (error) {
+      console.error(`[e2e] demo QA failed; screenshot: ${await screenshot(page, 'demo-qa-failure')}`)
       console.error(`[e2e] timeline:\n${await page.textContent('#timeline').catch(() => '')}`)
       throw error
     } finally {
