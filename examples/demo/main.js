@@ -1,4 +1,4 @@
-/* global document, location, fetch, EventSource, navigator, URL, URLSearchParams, setInterval, AbortController, ResizeObserver, devicePixelRatio */
+/* global document, location, fetch, EventSource, navigator, URL, URLSearchParams, setInterval, setTimeout, clearInterval, AbortController, ResizeObserver, devicePixelRatio, performance */
 /**
  * The demo page: one web app using red5pro-bluegreen the way a customer's would (imported by package
  * name, bundled by examples/demo/build.mjs), next to the emulator's operator controls.
@@ -7,6 +7,8 @@
  *   badged with the environment that carries it, that environment's role, and the session's state.
  * - The client's accepted manifest, and a QA selector that recreates the client with `environment`.
  * - Environments: state from the emulator (`GET /api/state`), operator buttons (`POST /api/*`).
+ * - Each viewer's frames, stamped with requestVideoFrameCallback: its frame rate, how long the picture has
+ *   been frozen, and the longest gap between two frames across each move.
  * - A timeline of client, session and emulator events (`/api/events`, Server-Sent Events), and a chart of
  *   sessions per environment as the media nodes count them.
  *
@@ -273,19 +275,70 @@ function renderAllBadges() {
   }
 }
 
+/**
+ * Watches the frames a <video> presents (requestVideoFrameCallback) and shows, over the picture, the
+ * frame rate or how long it has been frozen. `longestGap(since)` is the longest time between two frames
+ * since a moment (performance.now() timebase), counting the gap still open.
+ */
+function monitorFrames(video, tile) {
+  const stamps = []
+  const stat = el('span', 'tile-stat')
+  tile.append(stat)
+  const onFrame = (_now, metadata) => {
+    stamps.push(metadata.presentationTime)
+    while (stamps.length > 2 && stamps[1] < metadata.presentationTime - 30_000) {
+      stamps.shift()
+    }
+    if (video.isConnected) {
+      video.requestVideoFrameCallback(onFrame)
+    }
+  }
+  video.requestVideoFrameCallback(onFrame)
+  const timer = setInterval(() => {
+    if (!video.isConnected) {
+      clearInterval(timer)
+      return
+    }
+    const now = performance.now()
+    const last = stamps.at(-1)
+    const frozen = last === undefined ? 0 : now - last
+    if (frozen > 1000) {
+      stat.textContent = `picture frozen ${(frozen / 1000).toFixed(1)} s`
+      stat.className = 'tile-stat frozen'
+    } else {
+      stat.textContent = `${stamps.filter((t) => t > now - 1000).length} fps`
+      stat.className = last === undefined ? 'tile-stat hidden' : 'tile-stat'
+    }
+  }, 250)
+  return {
+    longestGap(since) {
+      let longest = 0
+      for (let i = 1; i < stamps.length; i++) {
+        if (stamps[i] >= since) {
+          longest = Math.max(longest, stamps[i] - stamps[i - 1])
+        }
+      }
+      const last = stamps.at(-1)
+      return last === undefined ? longest : Math.max(longest, performance.now() - last)
+    },
+  }
+}
+
 /** Wires a session's events to its tile and the timeline. */
-function watch(session, label, tile) {
+function watch(session, label, tile, frames) {
   const note = (text) => {
     const target = $('[data-note]', tile)
     if (target) {
       target.textContent = text
     }
   }
+  let movingSince = performance.now()
   session.on('statechange', ({ from, to }) => {
     log('session', `${label}: ${from} → ${to}`, to === 'failed' ? 'error' : 'info')
     renderBadges(tile, session)
   })
   session.on('migrating', ({ from, to }) => {
+    movingSince = performance.now()
     log('session', `${label}: moving ${from} → ${to}, make-before-break`)
     note(`moving ${from} → ${to}…`)
   })
@@ -293,6 +346,14 @@ function watch(session, label, tile) {
     log('session', `${label}: moved ${from} → ${to}, interruption ${interruptionMs} ms`)
     note(`moved ${from} → ${to} · ${interruptionMs} ms interruption`)
     renderBadges(tile, session)
+    if (frames) {
+      // What the viewer saw: the longest gap between two frames from the move's start until 1.5 s after.
+      setTimeout(() => {
+        const gap = Math.round(frames.longestGap(movingSince))
+        note(`moved ${from} → ${to} · longest gap ${gap} ms`)
+        log('session', `${label}: longest gap between frames across the move: ${gap} ms`)
+      }, 1500)
+    }
   })
   session.on('reconnecting', ({ attempt, delayMs, error }) => {
     log(
@@ -373,7 +434,7 @@ async function addViewer() {
     })
     $('[data-note]', tile).textContent = ''
     log('session', `${label}: playing on ${viewer.session.environment}`)
-    watch(viewer.session, label, tile)
+    watch(viewer.session, label, tile, monitorFrames($('video', tile), tile))
   } catch (error) {
     if (viewers.has(viewer)) {
       log('session', `${label}: ${errorText(error)}`, 'error')

@@ -97,6 +97,20 @@ describe('the demo page', () => {
           { title: 'Viewer 2', environment: 'blue', state: 'live' },
         ])
       expect(await page.textContent('#timeline')).toMatch(/viewer 1: moved green → blue, interruption 0 ms/)
+      // The page's own frame monitor reports what each viewer saw across its move.
+      await expect
+        .poll(() => page.$$eval('.tile [data-note]', (notes) => notes.map((n) => n.textContent ?? '')), {
+          timeout: 5000,
+        })
+        .toEqual([
+          expect.any(String),
+          expect.stringMatching(/^moved green → blue · longest gap \d+ ms$/),
+          expect.stringMatching(/^moved green → blue · longest gap \d+ ms$/),
+        ])
+      console.log(
+        `[figures] demo page: ${(await page.$$eval('.tile [data-note]', (n) => n.map((x) => x.textContent))).slice(1).join('; ')}`,
+      )
+      expect(await page.textContent('.tile-stat')).toMatch(/\d+ fps/)
       expect(await page.textContent('#timeline')).toMatch(/promote/i)
       expect(await page.textContent('#manifest')).toContain('"production": "blue"')
       await expect.poll(() => page.textContent('#env-blue [data-sessions]')).toBe('1 publishing · 2 playing')
