@@ -8,6 +8,9 @@
  * `npm run build` empties dist/, so run this after it:
  *
  *   npm run build && node examples/demo/build.mjs
+ *
+ * `--no-red5pro-sdk` leaves Red5's SDK out (it is Red5's to distribute, not ours: use this for anything
+ * published); `driver: 'auto'` then finds no SDK and plays every environment with whipDriver.
  */
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -16,8 +19,8 @@ import { fileURLToPath } from 'node:url'
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..')
 
-/** Bundles the demo into `outDir` (default dist/demo). */
-export async function buildDemo(outDir = join(root, 'dist', 'demo')) {
+/** Bundles the demo into `outDir` (default dist/demo); `withRed5proSdk: false` leaves the Red5 SDK out. */
+export async function buildDemo({ outDir = join(root, 'dist', 'demo'), withRed5proSdk = true } = {}) {
   if (!existsSync(join(root, 'dist', 'index.js'))) {
     throw new Error('dist/ is missing: run `npm run build` first.')
   }
@@ -28,7 +31,10 @@ export async function buildDemo(outDir = join(root, 'dist', 'demo')) {
     format: ['esm'],
     platform: 'browser',
     target: 'chrome120',
-    noExternal: [/.*/],
+    // Everything is bundled (a browser has no node_modules), except, on request, the Red5 SDK: its lazy
+    // import() then fails in the page and the library falls back to whipDriver.
+    noExternal: [withRed5proSdk ? /.*/ : /^(?!red5pro-webrtc-sdk$)/],
+    external: withRed5proSdk ? [] : ['red5pro-webrtc-sdk'],
     splitting: true,
     sourcemap: true,
     minify: true,
@@ -41,6 +47,7 @@ export async function buildDemo(outDir = join(root, 'dist', 'demo')) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const outDir = await buildDemo()
-  process.stdout.write(`demo built into ${outDir}\n`)
+  const withRed5proSdk = !process.argv.includes('--no-red5pro-sdk')
+  const outDir = await buildDemo({ withRed5proSdk })
+  process.stdout.write(`demo built into ${outDir}${withRed5proSdk ? '' : ' (without the Red5 SDK)'}\n`)
 }
