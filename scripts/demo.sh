@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 npm run --silent build
+node examples/demo/build.mjs
 exec node dist/cli/index.js dev "$@"

@@ -23,3 +23,5 @@ fi
 step "tests (vitest: unit, integration, package, CLI on the built binary)"
 export RED5PRO_BLUEGREEN_CLI=dist/cli/index.js
 npx vitest run
+step "end-to-end tests (real Chromium, real WebRTC media, the emulator; one browser at a time)"
+npx vitest run --config vitest.e2e.config.ts
