@@ -89,26 +89,12 @@ function bufferingFetch(fetch: FetchLike, limit: BodyLimit): FetchLike {
         throw bodyFailure(error, input, init)
       }
     }
-    const reader = response.body.getReader()
-    const chunks: Uint8Array[] = []
-    let total = 0
+    let body: Uint8Array<ArrayBuffer>
     try {
-      for (;;) {
-        const { done, value } = await reader.read()
-        if (done) {
-          break
-        }
-        total += value.byteLength
-        if (total > limit.maxBytes) {
-          void reader.cancel().catch(() => undefined)
-          throw limit.tooLarge(url, total)
-        }
-        chunks.push(value)
-      }
+      body = (await readBody(response.body, limit, url)) as Uint8Array<ArrayBuffer>
     } catch (error) {
       throw bodyFailure(error, input, init)
     }
-    const body = (chunks.length === 1 ? chunks[0]! : concatBytes(chunks, total)) as Uint8Array<ArrayBuffer>
     return new Response(NULL_BODY.has(response.status) ? null : body, {
       status: response.status,
       statusText: response.statusText,
@@ -127,7 +113,37 @@ function bodyFailure(error: unknown, input: Request | string | URL, init: Reques
   return new Error('the connection broke in the middle of the answer', { cause: error })
 }
 
-function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
+/**
+ * Reads a body stream into memory, cancelling it (and throwing `limit.tooLarge`) as soon as it passes
+ * `limit.maxBytes`: an oversized body is never buffered whole.
+ */
+async function readBody(
+  stream: ReadableStream<Uint8Array>,
+  limit: BodyLimit,
+  url: string,
+): Promise<Uint8Array> {
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) {
+        break
+      }
+      total += value.byteLength
+      if (total > limit.maxBytes) {
+        await reader.cancel().catch(() => undefined)
+        throw limit.tooLarge(url, total)
+      }
+      chunks.push(value)
+    }
+  } finally {
+    reader.releaseLock()
+  }
+  if (chunks.length === 1) {
+    return chunks[0]!
+  }
   const out = new Uint8Array(total)
   let offset = 0
   for (const chunk of chunks) {
@@ -231,34 +247,11 @@ async function readLimited(response: Response, url: string, options: GetLimitedO
   if (!response.body) {
     return new Uint8Array(0)
   }
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
   try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) {
-        break
-      }
-      total += value.byteLength
-      if (total > options.maxBytes) {
-        await reader.cancel().catch(() => undefined)
-        throw options.tooLarge(url, total)
-      }
-      chunks.push(value)
-    }
+    return await readBody(response.body, options, url)
   } catch (error) {
     throw transportError(error, url, options)
-  } finally {
-    reader.releaseLock()
   }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
 }
 
 /** Parses a `Retry-After` header (seconds or HTTP date) into milliseconds, or undefined. @internal */
