@@ -23,7 +23,7 @@ afterEach(() => {
 describe("driver 'auto' in a browser", () => {
   it('uses the Red5 SDK where it can express the endpoint (Stream Manager 1.x proxy), whipDriver elsewhere (2.0 proxy)', async () => {
     // Only the presence of the class matters for the choice; no connection is made here.
-    vi.stubGlobal('RTCPeerConnection', class {})
+    vi.stubGlobal('RTCPeerConnection', function RTCPeerConnection() {})
     const pick = createDriverPicker(resolveEnvironment({}), 'auto')
     const sm1 = await pick(assignment('https://sm.example.com/live/whep/endpoint/s'))
     const sm2 = await pick(assignment('https://sm.example.com/as/v1/proxy/whep/live/s?host=10.0.0.5'))
