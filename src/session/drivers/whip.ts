@@ -70,9 +70,12 @@ export interface WhipDriverOptions {
   mediaPollIntervalMs?: number | undefined
   /** getStats() poll interval of the liveness watch once live. @default 1000 */
   livenessIntervalMs?: number | undefined
-  /** Nothing received (RTP, RTCP, STUN) for this long counts as disconnected. @default 4000 */
+  /** Nothing received (RTP, RTCP, STUN) for this long counts as disconnected. @default 3000 */
   inactivityTimeoutMs?: number | undefined
-  /** How long a disconnect may last before the session ends (`onEnd`). @default 5000 */
+  /**
+   * How long a disconnect may last before the session ends (`onEnd`) and the session layer reconnects.
+   * Short on purpose: the picture is already frozen, and a reconnect takes about a second. @default 2000
+   */
   disconnectGraceMs?: number | undefined
   /** POST attempts when the server answers 503 or 429 (waiting `Retry-After`, capped). @default 3 */
   maxPostAttempts?: number | undefined
@@ -142,8 +145,8 @@ function resolveSettings(options: WhipDriverOptions): WhipSettings {
     trickleBatchMs: positive('trickleBatchMs', options.trickleBatchMs, 30),
     mediaPollIntervalMs: positive('mediaPollIntervalMs', options.mediaPollIntervalMs, 100, 1),
     livenessIntervalMs: positive('livenessIntervalMs', options.livenessIntervalMs, 1000, 1),
-    inactivityTimeoutMs: positive('inactivityTimeoutMs', options.inactivityTimeoutMs, 4000, 1),
-    disconnectGraceMs: positive('disconnectGraceMs', options.disconnectGraceMs, 5000),
+    inactivityTimeoutMs: positive('inactivityTimeoutMs', options.inactivityTimeoutMs, 3000, 1),
+    disconnectGraceMs: positive('disconnectGraceMs', options.disconnectGraceMs, 2000),
     maxPostAttempts: Math.floor(positive('maxPostAttempts', options.maxPostAttempts, 3, 1)),
     maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs, 10_000),
     deleteTimeoutMs: positive('deleteTimeoutMs', options.deleteTimeoutMs, 3000, 1),
