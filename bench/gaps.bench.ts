@@ -98,8 +98,8 @@ export default async function gapsBench(): Promise<BenchResult> {
       ),
       '',
       '- Noticing the drop dominates. The Red5 SDK ends a session only after ICE has been `disconnected` for 5 s, and',
-      "  Chromium needs several seconds without answers to call it disconnected; whipDriver's defaults wait 4 s of",
-      '  silence (`inactivityTimeoutMs`) plus a 5 s grace (`disconnectGraceMs`). Recovery itself (revalidate, assign,',
+      "  Chromium needs several seconds without answers to call it disconnected; whipDriver's defaults wait 3 s of",
+      '  silence (`inactivityTimeoutMs`) plus a 2 s grace (`disconnectGraceMs`). Recovery itself (revalidate, assign,',
       '  connect) takes about a second.',
     ].join('\n')
     return {
