@@ -376,8 +376,10 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   }
 
   #selected(): EnvironmentInfo {
-    this.#current()
-    return this.#environment!
+    const manifest = this.#current()
+    // Unset when the selector matched nothing in this revision: selecting again throws the reason.
+    this.#environment ??= this.select(manifest)
+    return this.#environment
   }
 
   #expired(manifest: Manifest): boolean {
