@@ -3,7 +3,7 @@
  * told to use), from a verified manifest, and hands out assignments and sessions on it.
  */
 import { resolveEnvironment, type Environment } from './environment'
-import { abortedError, BlueGreenError, closedError, isBlueGreenError } from './errors'
+import { BlueGreenError, closedError, isBlueGreenError } from './errors'
 import type { EnvelopeVerifier } from './discovery/dsse'
 import type { ClientEvents } from './events'
 import type { LoadResult, ManifestLoader } from './discovery/loadManifest'
@@ -12,6 +12,7 @@ import { selectEnvironment } from './discovery/select'
 import { fullJitterDelay } from './internal/backoff'
 import { SafeEmitter } from './internal/emitter'
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options'
+import { raceAbort } from './session/abort'
 import type { SessionHost } from './session/host'
 import {
   resolveSessionSettings,
@@ -575,16 +576,4 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
  */
 export function createClient(options: ClientOptions): BlueGreenClient {
   return new BlueGreenClient(options)
-}
-
-/** Resolves or rejects with `promise`, or rejects with ABORTED as soon as `signal` aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  if (signal.aborted) {
-    return Promise.reject(abortedError(what, signal.reason))
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortedError(what, signal.reason))
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
 }

@@ -7,6 +7,7 @@
 import { Option, type Command } from 'commander'
 
 import { createClient } from '../client'
+import { sleep, systemClock } from '../environment'
 import { isBlueGreenError } from '../errors'
 import { isLoopbackHost } from '../internal/hosts'
 import type { WhipDriverSession } from '../session/drivers/whip/session'
@@ -63,16 +64,6 @@ export function registerProbe(program: Command, ctx: CliContext): void {
         .default(5_000, '5s'),
     )
     .action((stream: string, flags: ProbeFlags) => probe(ctx, stream, flags))
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-  })
 }
 
 async function probe(ctx: CliContext, stream: string, flags: ProbeFlags): Promise<void> {
@@ -167,7 +158,8 @@ async function probe(ctx: CliContext, stream: string, flags: ProbeFlags): Promis
       return subscription ? [subscription] : []
     })
     const window = performance.now()
-    await sleep(flags.seconds, ended.signal)
+    // Listen for the whole window; an early end (media stopped, Ctrl-C) cuts it short.
+    await sleep(systemClock(), flags.seconds, ended.signal).catch(() => undefined)
     const elapsed = (performance.now() - window) / 1000
     for (const subscription of subscriptions) {
       subscription.unSubscribe()

@@ -254,18 +254,7 @@ async function readLimited(response: Response, url: string, options: GetLimitedO
   }
 }
 
-/** Parses a `Retry-After` header (seconds or HTTP date) into milliseconds, or undefined. @internal */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (!value) {
-    return undefined
-  }
-  const seconds = Number(value)
-  if (Number.isFinite(seconds)) {
-    return Math.max(0, seconds * 1000)
-  }
-  const date = Date.parse(value)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
+export { parseRetryAfter } from './retryAfter'
 
 /** The media type of a Content-Type header, lower-cased without parameters. @internal */
 export function mediaType(headers: Headers): string {

@@ -21,10 +21,10 @@ import { whipDriver, type WhipDriverOptions, type WhipDriverSession } from '../.
 import {
   isSecretParam,
   parseIceServerLinks,
-  parseRetryAfter,
   redactUrl,
   resolveResourceUrl,
 } from '../../src/session/drivers/whip/http'
+import { parseRetryAfter } from '../../src/internal/retryAfter'
 import { buildTrickleFragment, isSdpOffer, parseTrickleFragment } from '../../src/session/drivers/whip/sdp'
 import type { SessionKind } from '../../src/types'
 

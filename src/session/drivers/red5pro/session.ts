@@ -5,6 +5,7 @@
  * listed in docs/drivers-red5pro.md.
  */
 import type { Clock, Logger } from '../../../environment'
+import { uniqueId } from '../../../internal/ids'
 import { abortedError, BlueGreenError, closedError } from '../../../errors'
 import type { SessionKind } from '../../../types'
 import type { DriverPublishOptions, DriverSession, DriverSubscribeOptions, SignalingTarget } from '../Driver'
@@ -59,22 +60,6 @@ function freshRtcConfiguration(given: unknown): RTCConfiguration {
     iceCandidatePoolSize: 2,
     bundlePolicy: 'max-bundle',
   }
-}
-
-/**
- * A unique WHEP `requestId`. `crypto.randomUUID` is missing on insecure (http) pages and old
- * browsers, hence the fallback on the injected `random` (32 hex digits; collisions are what matter).
- */
-function uniqueId(random: () => number): string {
-  const crypto = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto
-  if (typeof crypto?.randomUUID === 'function') {
-    return crypto.randomUUID()
-  }
-  let id = ''
-  for (let i = 0; i < 32; i++) {
-    id += Math.floor(random() * 16).toString(16)
-  }
-  return id
 }
 
 function isMediaStream(value: unknown): value is MediaStream {

@@ -138,23 +138,6 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * Milliseconds to wait from a `Retry-After` value (delta-seconds or an HTTP date), or `undefined` when
- * absent or unreadable.
- * @internal
- */
-export function parseRetryAfter(value: string | null, now: number): number | undefined {
-  if (value === null || value.trim() === '') {
-    return undefined
-  }
-  const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) {
-    return Number(trimmed) * 1000
-  }
-  const date = Date.parse(trimmed)
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
-}
-
-/**
  * Splits `text` on `separator` outside `<...>` and quoted strings: a (possibly comma-joined) `Link`
  * header into links, a link into its `;` parameters. Written here because no installed library parses
  * RFC 8288 headers and the grammar needed for `rel="ice-server"` links (RFC 9725 section 4.6) is this small.

@@ -7,12 +7,13 @@
 import { sleep, type Environment } from '../../../environment'
 import { abortedError, BlueGreenError, isBlueGreenError } from '../../../errors'
 import { fullJitterDelay } from '../../../internal/backoff'
+import { uniqueId } from '../../../internal/ids'
+import { parseRetryAfter } from '../../../internal/retryAfter'
 import type { ConnectionParams, SessionKind } from '../../../types'
 import type { DriverPublishOptions, DriverSession, DriverSubscribeOptions, SignalingTarget } from '../Driver'
 import {
   describeErrorBody,
   parseIceServerLinks,
-  parseRetryAfter,
   redactUrl,
   resolveResourceUrl,
   sendRequest,
@@ -78,18 +79,6 @@ function isConnected(pc: PeerConnectionLike): boolean {
     return state === 'connected'
   }
   return pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed'
-}
-
-function makeRequestId(random: () => number): string {
-  const uuid = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto?.randomUUID
-  if (typeof uuid === 'function') {
-    return uuid.call(globalThis.crypto)
-  }
-  let id = ''
-  for (let i = 0; i < 32; i++) {
-    id += Math.floor(random() * 16).toString(16)
-  }
-  return id
 }
 
 /** Text of a data channel message (string, ArrayBuffer, Node Buffer or other view). */
@@ -310,7 +299,7 @@ export class WhipSession implements WhipDriverSession {
     }
     if (target.kind === 'subscribe') {
       // One id per attempt: the Stream Manager 2.0 proxy pins a subscriber's requests to a node with it.
-      endpoint.searchParams.set('requestId', makeRequestId(settings.env.random))
+      endpoint.searchParams.set('requestId', uniqueId(settings.env.random))
     }
     const routing = new URLSearchParams(endpoint.search)
     const params = { ...target.connectionParams, ...this.options.connectionParams }
