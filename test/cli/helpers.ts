@@ -12,11 +12,14 @@
 import { execFile, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+import { startHttpServer } from '../../src/emulator/http'
+import { scopedLogger } from '../../src/environment'
+import { closedPort } from '../helpers/streamManagerServer'
 
 /** The repository root. */
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
@@ -151,29 +154,15 @@ export interface TestServer {
 export async function startServer(
   handler: (request: IncomingMessage, response: ServerResponse) => void,
 ): Promise<TestServer> {
-  const sockets = new Set<Socket>()
   const requests: string[] = []
-  const server: Server = createServer((request, response) => {
-    requests.push(`${request.method} ${request.url}`)
-    handler(request, response)
-  })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const socket of sockets) {
-          socket.destroy()
-        }
-        server.close(() => r())
-      }),
-  }
+  const server = await startHttpServer(
+    (request, response) => {
+      requests.push(`${request.method} ${request.url}`)
+      handler(request, response)
+    },
+    { port: 0, logger: scopedLogger(undefined, 'test-server'), label: 'CLI test server' },
+  )
+  return { url: server.url, requests, close: () => server.close() }
 }
 
 /** Answers `body` as JSON with `status`. */
@@ -184,10 +173,7 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 
 /** A port nothing listens on (bound, then released). */
 export async function closedPortUrl(): Promise<string> {
-  const server = await startServer(() => undefined)
-  const url = server.url
-  await server.close()
-  return url
+  return `http://127.0.0.1:${await closedPort()}`
 }
 
 /** True when `text` has ANSI colour codes. */

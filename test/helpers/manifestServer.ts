@@ -3,8 +3,11 @@
  * Last-Modified, answers 304 to matching conditional requests, and can be told to misbehave.
  */
 import { createHash } from 'node:crypto'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+import { scopedLogger } from '../../src/environment'
+import { startHttpServer } from '../../src/emulator/http'
+import { closedPort } from './streamManagerServer'
 
 export type Fault =
   | { kind: 'status'; status: number; body?: string; contentType?: string; headers?: Record<string, string> }
@@ -38,7 +41,6 @@ export async function startManifestServer(
   let etag = ''
   let lastModified = ''
   const faults: { fault: Fault; times: number }[] = []
-  const sockets = new Set<Socket>()
   const state: ManifestServer = {
     url: '',
     requests: [],
@@ -57,12 +59,7 @@ export async function startManifestServer(
     heal() {
       faults.length = 0
     },
-    async close() {
-      for (const socket of sockets) {
-        socket.destroy()
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
+    close: () => server.close(),
   }
   state.set(initial)
 
@@ -158,21 +155,16 @@ export async function startManifestServer(
     res.writeHead(200, headers).end(body)
   }
 
-  const server = createServer(handle)
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
+  const server = await startHttpServer(handle, {
+    port: 0,
+    logger: scopedLogger(undefined, 'test-server'),
+    label: 'manifest server',
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`
+  state.url = `${server.url}${path}`
   return state
 }
 
-/** A port on which nothing listens (connection refused). */
+/** A discovery URL on which nothing listens (connection refused). */
 export async function refusedUrl(): Promise<string> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return `http://127.0.0.1:${port}/discovery.json`
+  return `http://127.0.0.1:${await closedPort()}/discovery.json`
 }

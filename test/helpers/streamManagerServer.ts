@@ -9,7 +9,10 @@
  * scripted per request; every request is recorded with its raw path and headers.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
+
+import { startHttpServer } from '../../src/emulator/http'
+import { scopedLogger } from '../../src/environment'
 
 export type StreamManagerFault =
   /** Answer with this status and body (objects are sent as JSON). */
@@ -78,7 +81,6 @@ export async function startStreamManagerServer(
   const edge = options.edge ?? '10.0.0.2'
   const region = options.region ?? 'us-east-1'
   const faults: { fault: StreamManagerFault; times: number }[] = []
-  const sockets = new Set<Socket>()
   const pending = new Set<NodeJS.Timeout>()
   let held: (() => void)[] | undefined
   let abandoned = 0
@@ -271,13 +273,12 @@ export async function startStreamManagerServer(
     answer(req, res, url)
   }
 
-  const server = createServer(handle)
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
+  const server = await startHttpServer(handle, {
+    port: 0,
+    logger: scopedLogger(undefined, 'test-server'),
+    label: 'Stream Manager test server',
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  const { port } = server
 
   const state: StreamManagerServer = {
     url: `http://127.0.0.1:${port}${prefix}`,
@@ -307,10 +308,7 @@ export async function startStreamManagerServer(
       for (const timer of pending) {
         clearTimeout(timer)
       }
-      for (const socket of sockets) {
-        socket.destroy()
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await server.close()
     },
   }
   return state

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +16,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { createClient, isBlueGreenError, type BlueGreenClient, type BlueGreenErrorCode } from '../../src'
 import { validateManifest } from '../../src/discovery/manifest'
+import { readBody, startHttpServer } from '../../src/emulator/http'
+import { scopedLogger } from '../../src/environment'
 import type { ClientOptions } from '../../src/options'
 import {
   startEmulator,
@@ -50,7 +52,6 @@ interface FakeNode extends EmulatorMediaNode {
 
 async function startFakeNode(options: EmulatorMediaNodeOptions): Promise<FakeNode> {
   const published = new Set<string>()
-  const sockets = new Set<Socket>()
   let resources = 0
   const handle = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     const url = req.url ?? '/'
@@ -97,23 +98,12 @@ async function startFakeNode(options: EmulatorMediaNodeOptions): Promise<FakeNod
         res.writeHead(405).end()
     }
   }
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')))
-  })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  const stop = async (): Promise<void> => {
-    for (const socket of sockets) {
-      socket.destroy()
-    }
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
+  const server = await startHttpServer(
+    async (req, res) => handle(req, res, (await readBody(req)).toString('utf8')),
+    { port: options.port ?? 0, logger: scopedLogger(undefined, 'test-server'), label: 'fake node' },
+  )
+  const { port } = server
+  const stop = (): Promise<void> => server.close()
   const node: FakeNode = {
     name: options.name,
     serverAddress: `127.0.0.1:${port}`,
