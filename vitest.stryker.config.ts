@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config'
+
+/** The Node tests that exercise src/discovery, src/internal and src/streammanager, for Stryker. */
+export default defineConfig({
+  test: {
+    environment: 'node',
+    testTimeout: 20_000,
+    hookTimeout: 30_000,
+    include: [
+      'src/discovery/**/*.test.ts',
+      'src/internal/**/*.test.ts',
+      'src/streammanager/**/*.test.ts',
+      'src/client.test.ts',
+      'test/integration/discovery.test.ts',
+      'test/integration/streammanager.test.ts',
+      'test/integration/trust.test.ts',
+    ],
+    exclude: ['**/*.dom.test.ts', 'node_modules/**'],
+  },
+})
