@@ -1,6 +1,6 @@
 /**
  * The part of `RTCPeerConnection` the WHIP driver uses, written structurally so that the browser's class
- * and werift's (Node) both fit without casts, and getStats() readings shared by both stacks.
+ * and werift's (Node) both fit without casts (getStats() readings are in ../liveness.ts).
  * @internal
  */
 
@@ -48,51 +48,3 @@ export interface PeerConnectionLike {
 
 /** A constructor of {@link PeerConnectionLike}: `globalThis.RTCPeerConnection`, or werift's in Node. */
 export type PeerConnectionConstructor = new (configuration?: never) => PeerConnectionLike
-
-/** What the driver reads from `getStats()`. @internal */
-export interface PeerCounters {
-  /** Sum of `inbound-rtp` `bytesReceived` (media received). */
-  readonly inboundMediaBytes: number
-  /** Sum of `outbound-rtp` `bytesSent` (media sent). */
-  readonly outboundMediaBytes: number
-  /** Sum of `transport` and `candidate-pair` `bytesReceived`: anything at all arriving (RTCP, STUN). */
-  readonly receivedBytes: number
-}
-
-interface StatLike {
-  readonly type?: string
-  readonly bytesReceived?: number
-  readonly bytesSent?: number
-}
-
-/** Reads {@link PeerCounters}; `undefined` when getStats() fails (e.g. the connection was closed). @internal */
-export async function readCounters(pc: PeerConnectionLike): Promise<PeerCounters | undefined> {
-  let report: Awaited<ReturnType<PeerConnectionLike['getStats']>>
-  try {
-    report = await pc.getStats()
-  } catch {
-    return undefined
-  }
-  let inboundMediaBytes = 0
-  let outboundMediaBytes = 0
-  let receivedBytes = 0
-  const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0)
-  report.forEach((value) => {
-    const stat = value as StatLike
-    switch (stat.type) {
-      case 'inbound-rtp':
-        inboundMediaBytes += num(stat.bytesReceived)
-        break
-      case 'outbound-rtp':
-        outboundMediaBytes += num(stat.bytesSent)
-        break
-      case 'transport':
-      case 'candidate-pair':
-        receivedBytes += num(stat.bytesReceived)
-        break
-      default:
-        break
-    }
-  })
-  return { inboundMediaBytes, outboundMediaBytes, receivedBytes }
-}

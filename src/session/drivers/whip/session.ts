@@ -20,8 +20,8 @@ import {
   type IceServer,
   type WhipResponse,
 } from './http'
+import { LivenessWatch, readCounters } from '../liveness'
 import {
-  readCounters,
   type DataChannelLike,
   type DescriptionLike,
   type PeerConnectionConstructor,
@@ -130,11 +130,9 @@ export class WhipSession implements WhipDriverSession {
   private trickleOn: boolean
   private trickleTimer: unknown
   private trickleChain: Promise<void> = Promise.resolve()
-  private graceTimer: unknown
-  private livenessTimer: unknown
-  private lastReceived = -1
-  private lastActivityAt = 0
-  private inactive = false
+  private liveness: LivenessWatch | undefined
+  /** Bytes received when media was first seen: the watch's starting point. */
+  private receivedAtStart = -1
   private readonly log: Environment['logger']
   private readonly what: string
 
@@ -726,8 +724,7 @@ export class WhipSession implements WhipDriverSession {
             ? counters.inboundMediaBytes > 0
             : isConnected(pc) && counters.outboundMediaBytes > 0
         ) {
-          this.lastReceived = counters.receivedBytes + counters.inboundMediaBytes
-          this.lastActivityAt = clock.now()
+          this.receivedAtStart = counters.receivedBytes + counters.inboundMediaBytes
           return
         }
       }
@@ -846,110 +843,38 @@ export class WhipSession implements WhipDriverSession {
   // ---------------------------------------------------------------- liveness
 
   private onConnectionState(): void {
-    const pc = this.pc
-    if (pc === undefined || this.phase !== 'live') {
-      return
+    if (this.phase === 'live') {
+      this.liveness?.check()
     }
-    const state = pc.connectionState as string | undefined
-    if (state === 'failed' || pc.iceConnectionState === 'failed') {
-      this.end(
-        new BlueGreenError(
-          'MEDIA_FAILED',
-          `${this.what}: the connection failed (ICE ${pc.iceConnectionState}).`,
-          {
-            streamName: this.target.streamName,
-            environment: this.target.environment,
-          },
-        ),
-      )
-      return
-    }
-    if (state === 'closed') {
-      this.end(
-        new BlueGreenError('MEDIA_FAILED', `${this.what}: the peer connection was closed.`, {
-          streamName: this.target.streamName,
-          environment: this.target.environment,
-        }),
-      )
-      return
-    }
-    this.updateGrace()
   }
 
-  private isDisconnected(): boolean {
+  /** Watches the live connection (state and getStats(); see liveness.ts) and ends the session when it dies. */
+  private startLiveness(): void {
     const pc = this.pc
     if (pc === undefined) {
-      return false
-    }
-    return this.inactive || pc.connectionState === 'disconnected' || pc.iceConnectionState === 'disconnected'
-  }
-
-  /** Starts the grace timer while disconnected (by ICE or by silence), cancels it when back. */
-  private updateGrace(): void {
-    if (this.phase !== 'live') {
       return
     }
-    if (this.isDisconnected()) {
-      if (this.graceTimer === undefined) {
-        this.log.info(
-          `${this.what}: disconnected; ending in ${this.settings.disconnectGraceMs} ms unless it recovers`,
-        )
-        this.graceTimer = this.setTimer(() => {
-          this.graceTimer = undefined
-          if (this.isDisconnected()) {
-            this.end(
-              new BlueGreenError(
-                'MEDIA_FAILED',
-                `${this.what}: the connection was lost (nothing received for ${this.settings.disconnectGraceMs} ms ` +
-                  'after a disconnect).',
-                { streamName: this.target.streamName, environment: this.target.environment },
-              ),
-            )
-          }
-        }, this.settings.disconnectGraceMs)
-      }
-    } else if (this.graceTimer !== undefined) {
-      this.clearTimer(this.graceTimer)
-      this.graceTimer = undefined
-      this.log.info(`${this.what}: reconnected`)
-    }
-  }
-
-  /**
-   * Polls getStats(): when nothing at all arrives (no RTP, RTCP or STUN) for `inactivityTimeoutMs`, the
-   * connection counts as disconnected. Browsers report ICE `disconnected` themselves; werift does not
-   * until its 30 s consent timeout, and a killed node sends nothing, so this is what notices it.
-   */
-  private startLiveness(): void {
-    const { clock } = this.settings.env
-    const tick = async (): Promise<void> => {
-      this.livenessTimer = undefined
-      const pc = this.pc
-      if (pc === undefined || this.phase !== 'live') {
-        return
-      }
-      const counters = await readCounters(pc)
-      if (this.phase !== 'live') {
-        return
-      }
-      if (counters !== undefined) {
-        const received = counters.receivedBytes + counters.inboundMediaBytes
-        const now = clock.now()
-        if (received !== this.lastReceived) {
-          this.lastReceived = received
-          this.lastActivityAt = now
-          this.inactive = false
-        } else if (now - this.lastActivityAt >= this.settings.inactivityTimeoutMs) {
-          if (!this.inactive) {
-            this.log.info(`${this.what}: nothing received for ${now - this.lastActivityAt} ms`)
-          }
-          this.inactive = true
-        }
-        this.updateGrace()
-      }
-      this.livenessTimer = this.setTimer(() => void tick(), this.settings.livenessIntervalMs)
-    }
-    this.livenessTimer = this.setTimer(() => void tick(), this.settings.livenessIntervalMs)
+    const { env, livenessIntervalMs, inactivityTimeoutMs, disconnectGraceMs } = this.settings
+    this.liveness = new LivenessWatch(
+      pc,
+      {
+        clock: env.clock,
+        intervalMs: livenessIntervalMs,
+        inactivityMs: inactivityTimeoutMs,
+        graceMs: disconnectGraceMs,
+      },
+      (verdict) =>
+        this.end(
+          new BlueGreenError('MEDIA_FAILED', `${this.what}: ${verdict.detail}.`, {
+            streamName: this.target.streamName,
+            environment: this.target.environment,
+          }),
+        ),
+      this.log,
+      this.what,
+    )
+    this.liveness.start(this.receivedAtStart)
+    this.liveness.check()
   }
 
   // ---------------------------------------------------------------- end and teardown
@@ -998,8 +923,7 @@ export class WhipSession implements WhipDriverSession {
     }
     this.timers.clear()
     this.trickleTimer = undefined
-    this.graceTimer = undefined
-    this.livenessTimer = undefined
+    this.liveness?.stop()
     this.closeProbe()
     const pc = this.pc
     if (pc !== undefined) {
