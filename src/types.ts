@@ -90,6 +90,11 @@ export interface Assignment {
   readonly transport: Transport
   /** The API generation of the Stream Manager that assigned it. */
   readonly api: StreamManagerApi
+  /**
+   * Stream Manager 2.0: the node group asked (Red5's SDK 13+ passes it as `connectionParams.nodeGroup`
+   * to the proxy). Absent for Stream Manager 1.x.
+   */
+  readonly nodeGroup?: string | undefined
 }
 
 /** Round-trip authentication and other parameters passed to the node on WHIP/WHEP requests. */

@@ -741,6 +741,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
       endpoint: assignment.endpoint,
       serverAddress: assignment.serverAddress,
       connectionParams: this.connectionParams(),
+      nodeGroup: assignment.nodeGroup,
     }
     const { rtcConfiguration } = this.host.settings
     const attempt =

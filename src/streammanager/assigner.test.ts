@@ -115,6 +115,8 @@ describe.each(['sm1', 'sm2'] as const)('resolve() on %s', (api) => {
           : 'https://green-sm.example.com/streaming/as/v1/proxy/whip/live/stage?host=10.0.0.5',
       transport: 'proxy',
       api,
+      // Stream Manager 2.0: the node group asked, which Red5's SDK 13+ passes to the proxy
+      ...(api === 'sm2' ? { nodeGroup: 'default' } : {}),
     })
     expect(assignment.endpoint).not.toMatch(/requestId/)
   })

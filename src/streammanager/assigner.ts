@@ -593,7 +593,9 @@ export function createAssigner(env: Environment, settings: AssignerSettings): As
 
       let endpoint: string
       if (environment.transport === 'direct') {
-        if (resolved.allowedHosts !== undefined && !hostAllowed(answer.node.host, resolved.allowedHosts)) {
+        const patterns = resolved.allowedHosts
+        // The check applies when allowedHosts is set (DESIGN 10); an empty list sets nothing.
+        if (patterns !== undefined && patterns.length > 0 && !hostAllowed(answer.node.host, patterns)) {
           throw new BlueGreenError(
             'HOST_NOT_ALLOWED',
             `The Stream Manager assigned node "${answer.serverAddress}", whose host is not in allowedHosts (${where(ctx)}). ` +
@@ -615,6 +617,7 @@ export function createAssigner(env: Environment, settings: AssignerSettings): As
         endpoint,
         transport: environment.transport === 'direct' ? 'direct' : 'proxy',
         api: client.api,
+        ...(client.api === 'sm2' ? { nodeGroup: request.nodeGroup } : {}),
       } satisfies Assignment)
     },
   }

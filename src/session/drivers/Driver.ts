@@ -20,6 +20,8 @@ export interface SignalingTarget {
   readonly serverAddress: string
   /** Parameters for the node (round-trip authentication: `username`, `password`, `token`). */
   readonly connectionParams?: ConnectionParams | undefined
+  /** Stream Manager 2.0: the node group of the assignment (see `Assignment.nodeGroup`). */
+  readonly nodeGroup?: string | undefined
 }
 
 /** Options for {@link Driver.publish}. */

@@ -1,9 +1,10 @@
 /**
  * `driver: 'auto'`: picks, per assignment, a driver that can reach its endpoint.
  *
- * - In a browser, `red5proDriver` (the official Red5 SDK) when the SDK is installed and can express the
- *   endpoint (Stream Manager 1.x proxy, direct node URLs); otherwise `whipDriver` over the browser's
- *   `RTCPeerConnection` (everything else, the Stream Manager 2.0 proxy in particular).
+ * - In a browser, `red5proDriver` (the official Red5 SDK) when `red5pro-webrtc-sdk` is installed and the
+ *   loaded build can express the endpoint: Stream Manager 1.x proxy and node URLs with every generation,
+ *   the Stream Manager 2.0 proxy with 13+. Otherwise `whipDriver` over the browser's `RTCPeerConnection`,
+ *   also when the SDK is missing or a bundler alias replaced it with an empty module.
  * - Outside a browser there is no `RTCPeerConnection` to default to: `DRIVER_UNAVAILABLE`, saying to pass
  *   `whipDriver({ RTCPeerConnection })` with werift's class.
  *
@@ -13,7 +14,7 @@ import type { Environment } from '../../environment'
 import { BlueGreenError } from '../../errors'
 import type { Assignment } from '../../types'
 import type { Driver } from './Driver'
-import { canRed5proSdkReach } from './red5pro/target'
+import type { AutoRed5pro } from './red5pro'
 
 /** Returns the driver for each assignment. @internal */
 export type DriverPicker = (assignment: Assignment) => Promise<Driver>
@@ -23,7 +24,7 @@ export function createDriverPicker(env: Environment, choice: 'auto' | Driver): D
   if (choice !== 'auto') {
     return () => Promise.resolve(choice)
   }
-  let red5pro: Promise<Driver | undefined> | undefined
+  let red5pro: Promise<AutoRed5pro | undefined> | undefined
   let whip: Promise<Driver> | undefined
   const options = { clock: env.clock, random: env.random, ...(env.sink ? { logger: env.sink } : {}) }
   return async (assignment) => {
@@ -35,18 +36,27 @@ export function createDriverPicker(env: Environment, choice: 'auto' | Driver): D
         { environment: assignment.environment },
       )
     }
-    if (g.window !== undefined && canRed5proSdkReach(assignment.endpoint)) {
-      // Probe that the optional peer dependency is installed; the driver then loads it itself.
+    if (g.window !== undefined) {
       red5pro ??= import('red5pro-webrtc-sdk').then(
-        async () => (await import('./red5pro')).red5proDriver(options),
+        async (module: unknown) => {
+          const found = (await import('./red5pro')).red5proForAuto(module, options)
+          env.logger.info(
+            found
+              ? `driver 'auto': red5pro-webrtc-sdk ${found.build} is installed; using it where it can reach the endpoint`
+              : "driver 'auto': the red5pro-webrtc-sdk module has no WHIPClient/WHEPClient (aliased away?); using whipDriver",
+          )
+          return found
+        },
         () => {
-          env.logger.info('red5pro-webrtc-sdk is not installed; using whipDriver for every endpoint')
+          env.logger.info(
+            "driver 'auto': red5pro-webrtc-sdk is not installed; using whipDriver for every endpoint",
+          )
           return undefined
         },
       )
-      const driver = await red5pro
-      if (driver) {
-        return driver
+      const found = await red5pro
+      if (found?.canReach(assignment.endpoint)) {
+        return found.driver
       }
     }
     whip ??= import('./whip').then((m) => m.whipDriver({ ...options, fetch: env.fetch }))

@@ -548,9 +548,11 @@ describe('red5proDriver().publish() with the real SDK', () => {
 
     expect(session.mediaStream).toBe(stream)
     expect(preview.srcObject).toBe(stream)
-    // The OPTIONS Link header reached this session's peer connection without rewriting the caller's object.
+    // The node's TURN server (OPTIONS Link header) reached this session's peer connection beside the
+    // caller's servers (the SDK alone keeps only one of the two lists), without rewriting the caller's object.
     expect(peerOf().configuration?.iceServers).toEqual([
       { username: 'u', credential: 'p', urls: 'turn:turn.example.com:3478' },
+      { urls: 'stun:stun.example.com' },
     ])
     expect(rtcConfiguration.iceServers).toEqual([{ urls: 'stun:stun.example.com' }])
   })

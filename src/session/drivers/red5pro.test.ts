@@ -115,17 +115,48 @@ describe('red5proDriver() in Node', () => {
     expect(sdkLoads.count).toBe(0)
   })
 
-  it('rejects a Stream Manager 2.0 proxy target with DRIVER_UNAVAILABLE pointing to whipDriver, even with an SDK', async () => {
+  it('rejects a Stream Manager 2.0 proxy target with DRIVER_UNAVAILABLE when the SDK has no `endpoint` option (12-like: shared objects)', async () => {
     const { sdk, configs } = recordingSdk()
+    const twelve = { ...sdk, Red5ProSharedObject: class {} } as Red5proSdk
     const endpoint = 'https://sm2.example.com/as/v1/proxy/whip/live/stream1?host=10.0.0.5'
+
+    const error = await rejection(
+      red5proDriver({ sdk: twelve }).publish(target(endpoint), {}, new AbortController().signal),
+    )
+
+    expect(error.code).toBe('DRIVER_UNAVAILABLE')
+    expect(error.url).toBe(endpoint)
+    expect(error.message).toContain('13.0')
+    expect(error.message).toContain('whipDriver')
+    expect(configs).toEqual([])
+  })
+
+  it('reaches a Stream Manager 2.0 proxy target through `endpoint` + connectionParams.nodeGroup on a 13+ SDK', async () => {
+    const { sdk, configs } = recordingSdk()
+    const endpoint = 'https://sm2.example.com/streaming/as/v1/proxy/whep/live/stream1?host=10.0.0.5'
+
+    const session = await red5proDriver({ sdk }).subscribe(
+      { ...target(endpoint, 'subscribe'), nodeGroup: 'eu', connectionParams: { token: 't' } },
+      {},
+      new AbortController().signal,
+    )
+    await session.close()
+
+    expect(configs).toHaveLength(1)
+    expect(configs[0]!.endpoint).toBe('https://sm2.example.com/streaming/as/v1/proxy/whep/live/stream1')
+    expect(configs[0]!.connectionParams).toEqual({ token: 't', nodeGroup: 'eu' })
+    expect(configs[0]!.requestId).toBe(configs[0]!.subscriptionId)
+  })
+
+  it('refuses a proxy URL with other query parameters before loading any SDK', async () => {
+    const { sdk, configs } = recordingSdk()
+    const endpoint = 'https://sm2.example.com/as/v1/proxy/whip/live/stream1?host=10.0.0.5&x=1'
 
     const error = await rejection(
       red5proDriver({ sdk }).publish(target(endpoint), {}, new AbortController().signal),
     )
 
     expect(error.code).toBe('DRIVER_UNAVAILABLE')
-    expect(error.url).toBe(endpoint)
-    expect(error.message).toContain('whipDriver')
     expect(configs).toEqual([])
   })
 
@@ -239,5 +270,33 @@ describe('canRed5proSdkReach()', () => {
     ['not a URL', 'live/whip/endpoint/stream1', false],
   ])('%s: %s -> %s', (_name, endpoint, expected) => {
     expect(canRed5proSdkReach(endpoint)).toBe(expected)
+  })
+
+  it.each([
+    [
+      'a Stream Manager 2.0 proxy URL',
+      'https://sm.example.com/as/v1/proxy/whip/live/stream1?host=10.0.0.5',
+      true,
+    ],
+    [
+      'the same under a path prefix',
+      'https://sm.example.com/sm/as/v1/proxy/whep/live/a/b?host=10.0.0.5:5080',
+      true,
+    ],
+    ['a proxy URL without host', 'https://sm.example.com/as/v1/proxy/whep/live/stream1', false],
+    [
+      'a proxy URL with another parameter',
+      'https://sm.example.com/as/v1/proxy/whep/live/s?host=h&requestId=1',
+      false,
+    ],
+    ['a proxy URL with a fragment', 'https://sm.example.com/as/v1/proxy/whep/live/s?host=h#f', false],
+    ['a proxy URL without a stream', 'https://sm.example.com/as/v1/proxy/whep/live?host=h', false],
+    ['a proxy URL of another protocol', 'https://sm.example.com/as/v1/proxy/rtmp/live/s?host=h', false],
+    ['a Stream Manager 1.x proxy URL', 'https://sm.example.com/live/whip/endpoint/stream1', true],
+  ])('with the `endpoint` option (13+), %s: %s -> %s', (_name, endpoint, expected) => {
+    expect(canRed5proSdkReach(endpoint, { endpointOption: true })).toBe(expected)
+    expect(canRed5proSdkReach(endpoint, { endpointOption: false })).toBe(
+      expected && !endpoint.includes('/as/v1/'),
+    )
   })
 })

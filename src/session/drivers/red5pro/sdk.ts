@@ -1,7 +1,9 @@
 /**
- * What the driver needs from `red5pro-webrtc-sdk` 11, typed structurally so an SDK object passed in
- * (a newer Red5 build) works as long as it has the same shape; plus the lazy loader and the few
- * defensive probes into SDK internals that neutralise its traps (see docs/drivers-red5pro.md).
+ * What the driver needs from `red5pro-webrtc-sdk` (every generation, 11 to 15.2), typed structurally
+ * from the shapes 11-14's bundle and 15's own `index.d.ts` agree on, so any build's module (or
+ * `window.red5prosdk`) is accepted without a cast; plus the lazy loader and the few defensive probes
+ * into SDK internals that neutralise its traps (see docs/drivers-red5pro.md). What differs between
+ * generations lives in `generations.ts`.
  */
 import { BlueGreenError } from '../../../errors'
 
@@ -19,7 +21,7 @@ export type Red5proSdkEventHandler = (event: Red5proSdkEvent) => void
 /** The init configuration the driver passes (the SDK reads more keys; see its PUBLISHER_README). */
 export type Red5proSdkConfig = Record<string, unknown>
 
-/** The view object `WHEPClient.setView()` takes (the shape of the SDK's `PlaybackView`). */
+/** The view object `WHEPClient.setView()` (11-14) takes (the shape of the SDK's `PlaybackView`). */
 export interface Red5proSdkPlaybackView {
   /** The element the SDK binds its playback handlers to. */
   readonly view: HTMLMediaElement | undefined
@@ -37,6 +39,10 @@ export interface Red5proSdkEmitter {
   on(type: string, handler: Red5proSdkEventHandler): void
   /** Removes a listener added with `on`. */
   off(type: string, handler: Red5proSdkEventHandler): void
+  /** The peer connection, once created (every generation has it). */
+  getPeerConnection?(): RTCPeerConnection | undefined
+  /** Publish: the local stream. Subscribe: the remote stream. Once known. */
+  getMediaStream?(): MediaStream | undefined
 }
 
 /** A `WHIPClient` instance, as the driver uses it. */
@@ -47,10 +53,8 @@ export interface Red5proWhipClient extends Red5proSdkEmitter {
   initWithStream(config: Red5proSdkConfig, stream: MediaStream): Promise<unknown>
   /** Starts the WHIP exchange. */
   publish(): Promise<unknown>
-  /** Ends the publish (DELETE, close). */
-  unpublish(clearMedia?: boolean): Promise<unknown>
-  /** The local stream, once known. */
-  getMediaStream?(): MediaStream | undefined
+  /** Ends the publish (DELETE, close). The argument means `clearMedia` in 11-14, `internal` in 15. */
+  unpublish(flag?: boolean): Promise<unknown>
 }
 
 /** A `WHEPClient` instance, as the driver uses it. */
@@ -60,17 +64,26 @@ export interface Red5proWhepClient extends Red5proSdkEmitter {
   /** Starts the WHEP exchange. */
   subscribe(): Promise<unknown>
   /** Ends the subscription (DELETE, close). */
-  unsubscribe(): Promise<unknown>
-  /** Gives the subscriber the view it waits for. */
-  setView(view: Red5proSdkPlaybackView): unknown
+  unsubscribe(internal?: boolean): Promise<unknown>
+  /** 11-14: gives the subscriber the view it waits for (15 has none: it takes `mediaElementId`). */
+  setView?(view: Red5proSdkPlaybackView): unknown
 }
 
-/** The SDK module (or a compatible object): its `WHIPClient` and `WHEPClient` classes. */
+/**
+ * The SDK module (or a compatible object, such as `window.red5prosdk` from Red5's script tag): its
+ * `WHIPClient` and `WHEPClient` classes, plus what newer builds add.
+ */
 export interface Red5proSdk {
   /** Constructed with no arguments, then `init()`. */
   readonly WHIPClient: new () => Red5proWhipClient
   /** Constructed with no arguments, then `init()`. */
   readonly WHEPClient: new () => Red5proWhepClient
+  /** 15+: the build's version, e.g. `15.2.0`. */
+  readonly getVersion?: (() => string) | undefined
+  /** 15+: the publisher's default init configuration. */
+  readonly defaultWhipPublisherConfig?: Readonly<Record<string, unknown>> | undefined
+  /** 15+: the subscriber's default init configuration. */
+  readonly defaultWhepSubscriberConfig?: Readonly<Record<string, unknown>> | undefined
 }
 
 /** The SDK event names the driver reacts to. @internal */
@@ -115,6 +128,16 @@ export function browserMissing(): string | undefined {
 }
 
 /**
+ * The SDK object in an imported module: named exports (bundlers, 15's ESM build) or `default` (Node's
+ * interop with the UMD bundle, whose exports are getters). `undefined` when neither has the classes
+ * (e.g. a bundler alias that replaced the module with an empty one). @internal
+ */
+export function findRed5proSdk(loaded: unknown): Red5proSdk | undefined {
+  const candidates = [loaded, (loaded as { default?: unknown } | null | undefined)?.default]
+  return candidates.find(isRed5proSdk)
+}
+
+/**
  * Imports `red5pro-webrtc-sdk` and finds its classes: a bundler gives named exports, Node's ESM/CJS
  * interop only `default` (the package is a UMD bundle whose exports are getters). @internal
  */
@@ -130,8 +153,7 @@ export async function importRed5proSdk(): Promise<Red5proSdk> {
       { cause },
     )
   }
-  const candidates = [loaded, (loaded as { default?: unknown } | undefined)?.default]
-  const sdk = candidates.find(isRed5proSdk)
+  const sdk = findRed5proSdk(loaded)
   if (!sdk) {
     throw new BlueGreenError(
       'DRIVER_UNAVAILABLE',
@@ -146,18 +168,30 @@ export async function importRed5proSdk(): Promise<Red5proSdk> {
 // Each one is optional: when a future SDK renames what it probes, the probe does nothing and the
 // driver falls back to less precise behaviour (an error without `status`, no late-DELETE), never worse.
 
-/** The SDK's internal WHIP/WHEP signalling helper (`_whipHelper`), as far as the driver uses it. @internal */
+/**
+ * The SDK's internal WHIP/WHEP signalling helper, as far as the driver uses it: `_whipHelper` in
+ * 11-14, `_whipWhepService` in 15 (same method names). @internal
+ */
 export interface SdkSignalingHelper {
-  /** POSTs the offer; throws an `InvalidNameError` object on 404/409 and an `Error` on other statuses. */
+  /** OPTIONS: resolves `{ links }` (ICE servers from `Link` headers) among others. */
+  getOptions?: (...args: unknown[]) => Promise<unknown>
+  /** POSTs the offer; throws an `InvalidNameError` on 404/409 and an `Error` on other statuses. */
   postSDPOffer?: (...args: unknown[]) => Promise<unknown>
-  /** DELETEs the resource, if one was created; the SDK never awaits nor catches it. */
-  tearDown?: () => Promise<unknown>
+  /** DELETEs the resource, if one was created (11-14 never await nor catch it). */
+  tearDown?: (...args: unknown[]) => Promise<unknown>
+  /** The URL it signals to (without its own query). */
+  readonly _url?: unknown
 }
 
-/** `client._whipHelper` when it looks like the signalling helper. @internal */
+/** The client's signalling helper when it has one that looks right. @internal */
 export function signalingHelperOf(client: object): SdkSignalingHelper | undefined {
-  const helper = (client as { _whipHelper?: unknown })._whipHelper
-  return typeof helper === 'object' && helper !== null ? (helper as SdkSignalingHelper) : undefined
+  const probe = client as { _whipHelper?: unknown; _whipWhepService?: unknown }
+  for (const helper of [probe._whipHelper, probe._whipWhepService]) {
+    if (typeof helper === 'object' && helper !== null) {
+      return helper as SdkSignalingHelper
+    }
+  }
+  return undefined
 }
 
 /** A promise-like value's `catch`, attached so its rejection is never reported as unhandled. @internal */

@@ -9,31 +9,41 @@ import { uniqueId } from '../../../internal/ids'
 import { abortedError, BlueGreenError, closedError } from '../../../errors'
 import type { SessionKind } from '../../../types'
 import type { DriverPublishOptions, DriverSession, DriverSubscribeOptions, SignalingTarget } from '../Driver'
+import { LivenessWatch } from '../liveness'
+import type { LivenessSettings } from '../liveness'
+import type { Red5proCapabilities, Red5proGeneration } from './generations'
 import {
   isStreamMissingText,
-  pendingLocalMedia,
   SDK_EVENT,
   sdkFailureText,
   signalingHelperOf,
   statusOfSdkFailure,
   swallow,
-  swallowAvailabilityRejection,
 } from './sdk'
 import type {
   Red5proSdk,
   Red5proSdkConfig,
   Red5proSdkEvent,
-  Red5proSdkPlaybackView,
   Red5proWhepClient,
   Red5proWhipClient,
   SdkSignalingHelper,
 } from './sdk'
-import type { Red5proEndpointParts } from './target'
+import type { Red5proEndpointParts, Red5proProxyEndpoint } from './target'
 import { encodeConnectionParams } from './target'
+import { mergeIceServers } from './ice'
+
+/** How the SDK is told where to signal: host/port/app parts (every generation) or `endpoint` (13+). @internal */
+export type Red5proAddress =
+  | { readonly mode: 'parts'; readonly parts: Red5proEndpointParts }
+  | { readonly mode: 'endpoint'; readonly proxy: Red5proProxyEndpoint; readonly nodeGroup: string }
 
 /** What a {@link Red5proSession} needs from its driver. @internal */
 export interface Red5proSessionDeps {
   readonly sdk: Red5proSdk
+  readonly capabilities: Red5proCapabilities
+  readonly generation: Red5proGeneration
+  /** Timings of the liveness watch on the SDK's peer connection (the clock is `clock`). */
+  readonly liveness: Omit<LivenessSettings, 'clock'>
   readonly clock: Clock
   readonly logger: Logger
   readonly random: () => number
@@ -108,6 +118,9 @@ export class Red5proSession implements DriverSession {
   private cleanupStart: () => void = noop
   private teardownPromise: Promise<void> | undefined
   private closePromise: Promise<void> | undefined
+  private released = false
+  private liveness: LivenessWatch | undefined
+  private unwatchPeer: () => void = noop
   private readonly requestId: string
   private readonly what: string
   /** The one listener given to the SDK; it must never throw (the SDK's emitter has no try/catch). */
@@ -122,7 +135,7 @@ export class Red5proSession implements DriverSession {
   constructor(
     private readonly kind: SessionKind,
     private readonly target: SignalingTarget,
-    private readonly parts: Red5proEndpointParts,
+    private readonly address: Red5proAddress,
     private readonly deps: Red5proSessionDeps,
   ) {
     this.requestId = uniqueId(deps.random)
@@ -183,15 +196,18 @@ export class Red5proSession implements DriverSession {
   }
 
   private async run(): Promise<void> {
+    const { sdk, generation } = this.deps
     if (this.kind === 'publish') {
-      const client = new this.deps.sdk.WHIPClient()
+      const given = this.options.mediaStream
+      const client = new sdk.WHIPClient()
+      this.requireMethods(client, 'WHIPClient', [given ? 'initWithStream' : 'init', 'publish', 'unpublish'])
       this.client = client
       client.on('*', this.onSdkEvent)
-      const given = this.options.mediaStream
+      const config = this.config()
       try {
         // initWithStream is the SDK's way to publish an existing stream; `onGetUserMedia` would loop
-        // forever on a stream whose first track is video (it takes that for a bad gUM result).
-        await (given ? client.initWithStream(this.config(), given) : client.init(this.config()))
+        // forever (11-14) on a stream whose first track is video (it takes that for a bad gUM result).
+        await (given ? client.initWithStream(config, given) : client.init(config))
       } catch (error) {
         throw this.initError(error)
       }
@@ -202,88 +218,125 @@ export class Red5proSession implements DriverSession {
       if (this.phase !== 'starting') {
         return
       }
-      this.instrument(client)
+      this.instrument(client, config)
       client.publish().then(noop, (error: unknown) => this.fail(this.failureError('publish', error)))
       return
     }
-    const client = new this.deps.sdk.WHEPClient()
+    const client = new sdk.WHEPClient()
+    this.requireMethods(client, 'WHEPClient', [
+      'init',
+      'subscribe',
+      'unsubscribe',
+      ...(generation.name === 'classic' ? ['setView'] : []),
+    ])
     this.client = client
     client.on('*', this.onSdkEvent)
+    const config = this.config()
     try {
-      await client.init(this.config())
+      await client.init(config)
     } catch (error) {
       throw this.initError(error)
     }
     if (this.phase !== 'starting') {
       return
     }
-    client.setView(this.playbackView())
-    this.instrument(client)
+    generation.prepareSubscriber(client, { onRemoteStream: (stream) => this.noteRemoteStream(stream) })
+    this.instrument(client, config)
     client.subscribe().then(noop, (error: unknown) => this.fail(this.failureError('subscribe', error)))
+  }
+
+  /** Refuses, before anything starts, an SDK build that lacks a method the driver calls. */
+  private requireMethods(client: object, type: string, methods: readonly string[]): void {
+    const missing = methods.filter(
+      (method) => typeof (client as Record<string, unknown>)[method] !== 'function',
+    )
+    if (missing.length > 0) {
+      throw new BlueGreenError(
+        'DRIVER_UNAVAILABLE',
+        `red5pro-webrtc-sdk ${this.deps.capabilities.build} has no ${missing.map((m) => `${type}.${m}()`).join(', ')}, ` +
+          `which red5proDriver needs for ${this.what}; retrying will not help. Use a Red5 SDK build from 11 to 15 ` +
+          '(docs/drivers-red5pro.md lists what each offers), or whipDriver().',
+        this.context(),
+      )
+    }
   }
 
   /** The init config. The driver's keys win over `sdkConfig`; see docs/drivers-red5pro.md for each. */
   private config(): Red5proSdkConfig {
-    const params = { ...this.target.connectionParams, ...this.options.connectionParams }
+    const { address, deps } = this
+    const params: Record<string, string | number | boolean> = {
+      ...this.target.connectionParams,
+      ...this.options.connectionParams,
+    }
     const config: Red5proSdkConfig = {
-      ...this.deps.sdkConfig,
-      // `ws`/`wss`: the one spelling both init() and initWithStream() map to http/https
-      // (initWithStream turns `http` into https).
-      protocol: this.parts.protocol === 'https' ? 'wss' : 'ws',
-      host: this.parts.host,
-      port: this.parts.port,
-      app: this.parts.app,
-      streamName: this.parts.streamName,
-      // WHIPClient.init() re-applies RTCPublisher's defaults, in which both are undefined (= off).
-      trickleIce: true,
-      enableChannelSignaling: true,
-      rtcConfiguration: freshRtcConfiguration(
-        this.options.rtcConfiguration ?? this.deps.sdkConfig.rtcConfiguration,
-      ),
-      connectionParams: encodeConnectionParams(params),
-      // The SDK would look the element up by id (and fail for a detached one); previews and remote
-      // streams are attached by the driver instead.
-      mediaElementId: undefined,
+      ...deps.sdkConfig,
+      ...deps.generation.startConfig(this.kind, deps.capabilities),
+      // A private copy: 11-14 keep their default in one module-level object and write into it.
+      rtcConfiguration: freshRtcConfiguration(this.givenRtcConfiguration()),
       // `true` would stop the tracks of a stream the next (migrated) session still sends.
       clearMediaOnUnpublish: false,
     }
+    if (address.mode === 'parts') {
+      const { parts } = address
+      // `ws`/`wss`: the one spelling both init() and initWithStream() map to http/https
+      // (11-14's initWithStream turns `http` into https).
+      config.protocol = parts.protocol === 'https' ? 'wss' : 'ws'
+      config.host = parts.host
+      config.port = parts.port
+      config.app = parts.app
+      config.streamName = parts.streamName
+    } else {
+      // 13+: the Stream Manager 2.0 proxy, as Red5's docs reach it: `endpoint` verbatim (no query: WHEP
+      // appends `?requestId=` blindly) and the node group; the SDK follows the `Session-Host` it answers.
+      config.endpoint = address.proxy.endpoint
+      config.protocol = address.proxy.endpoint.startsWith('https:') ? 'wss' : 'ws'
+      config.app = this.target.app
+      config.streamName = this.target.streamName
+      params.nodeGroup = address.nodeGroup
+    }
+    config.connectionParams = encodeConnectionParams(params)
     if (this.kind === 'subscribe') {
+      // `subscriptionId` in 11-14, `requestId` in 15: the WHEP request id, fresh per attempt.
       config.subscriptionId = this.requestId
+      config.requestId = this.requestId
     }
     return config
   }
 
-  /**
-   * The view WHEPClient.subscribe() waits for. The SDK overwrites the `on*` handlers of the view's
-   * element, rotates it on orientation metadata and blanks it on disconnect (which would blank the
-   * new session's video after a make-before-break move), so it gets a private element; the remote
-   * stream reaches the app's element through `attachStream`.
-   */
-  private playbackView(): Red5proSdkPlaybackView {
-    const doc = (globalThis as { document?: Document }).document
-    return {
-      view: doc?.createElement('video'),
-      isAutoplay: false,
-      attachStream: (stream: MediaStream) => this.noteRemoteStream(stream),
-      detachStream: noop,
-    }
+  private givenRtcConfiguration(): RTCConfiguration | undefined {
+    const given = this.options.rtcConfiguration ?? this.deps.sdkConfig.rtcConfiguration
+    return typeof given === 'object' && given !== null ? (given as RTCConfiguration) : undefined
   }
 
   /**
-   * Wraps the SDK's signalling helper on this instance only: remembers what the POST threw (its
-   * message tells the HTTP status), which POST is in flight (an answer arriving after teardown leaves
-   * a resource to DELETE), and catches the DELETE the SDK fires and forgets (a network failure there
-   * would be an unhandled rejection) so close() can wait for it.
+   * Wraps the SDK's signalling helper on this instance only:
+   * - checks that it signals where the driver told it (an SDK that ignored `endpoint` is refused);
+   * - OPTIONS: the ICE servers the node advertises in `Link` headers are merged with the configured ones
+   *   (11-14 and 15.0 replace the configured list with them; 15.2 ignores them when a list is configured);
+   * - POST: remembers what it threw (its message tells the HTTP status) and which POST is in flight (an
+   *   answer arriving after teardown leaves a resource to DELETE);
+   * - DELETE: catches the one 11-14 fire and forget (a network failure there would be an unhandled
+   *   rejection) so close() can wait for it.
    */
-  private instrument(client: object): void {
+  private instrument(client: object, config: Red5proSdkConfig): void {
     const helper = signalingHelperOf(client)
     if (!helper) {
       this.deps.logger.debug(
-        `${this.what}: no SDK signalling helper found; statuses and late DELETEs are unknown`,
+        `${this.what}: no SDK signalling helper found; statuses, late DELETEs and Link ICE servers are left to the SDK`,
       )
       return
     }
     this.helper = helper
+    this.checkSignalingUrl(helper)
+    const getOptions = helper.getOptions
+    const rtc = config.rtcConfiguration as RTCConfiguration
+    const configured = rtc.iceServers ?? []
+    if (typeof getOptions === 'function' && configured.length > 0) {
+      helper.getOptions = async (...args: unknown[]) =>
+        mergeIceServers(await getOptions.apply(helper, args), configured)
+      // The merged list arrives as `links`; an empty configured list is what makes 15.2 use them.
+      rtc.iceServers = []
+    }
     const postSDPOffer = helper.postSDPOffer
     if (typeof postSDPOffer === 'function') {
       helper.postSDPOffer = (...args: unknown[]) => {
@@ -297,10 +350,10 @@ export class Red5proSession implements DriverSession {
     }
     const tearDown = helper.tearDown
     if (typeof tearDown === 'function') {
-      helper.tearDown = () => {
+      helper.tearDown = (...args: unknown[]) => {
         let pending: Promise<unknown>
         try {
-          pending = Promise.resolve(tearDown.call(helper))
+          pending = Promise.resolve(tearDown.apply(helper, args))
         } catch (error) {
           pending = Promise.reject(error)
         }
@@ -314,6 +367,21 @@ export class Red5proSession implements DriverSession {
         return settled
       }
     }
+  }
+
+  /** An SDK that does not use the `endpoint` it was given (12.x ignores the key) would signal elsewhere. */
+  private checkSignalingUrl(helper: SdkSignalingHelper): void {
+    const { address } = this
+    const url = helper._url
+    if (address.mode !== 'endpoint' || typeof url !== 'string' || url.startsWith(address.proxy.endpoint)) {
+      return
+    }
+    throw new BlueGreenError(
+      'DRIVER_UNAVAILABLE',
+      `red5pro-webrtc-sdk ${this.deps.capabilities.build} ignored the \`endpoint\` option (it would signal to ${url}), ` +
+        `so it cannot reach the Stream Manager 2.0 proxy for ${this.what}. Use Red5's SDK 13 or later, or whipDriver().`,
+      this.context(),
+    )
   }
 
   private handle(event: Red5proSdkEvent): void {
@@ -345,7 +413,7 @@ export class Red5proSession implements DriverSession {
         return
       case SDK_EVENT.publishInvalidName:
         if (this.client) {
-          swallowAvailabilityRejection(this.client)
+          this.deps.generation.onPublishRefused(this.client)
         }
         this.fail(this.failureError(type, this.signalingFailure))
         return
@@ -378,8 +446,60 @@ export class Red5proSession implements DriverSession {
     this.phase = 'live'
     this.wasLive = true
     this.cleanupStart()
+    if (this.kind === 'subscribe' && this.mediaStream === undefined) {
+      const remote = this.client?.getMediaStream?.()
+      if (isMediaStream(remote)) {
+        this.noteRemoteStream(remote)
+      }
+    }
+    this.watchPeer()
     this.deps.logger.debug(`${this.what}: live (request ${this.requestId})`)
     this.settle?.resolve(this)
+  }
+
+  /**
+   * Watches the SDK's peer connection (state and getStats()) so a dead connection ends the session in
+   * seconds on every generation: the SDK's own signals take 11-18 s, and a 15.x viewer gets none.
+   */
+  private watchPeer(): void {
+    let pc: RTCPeerConnection | undefined
+    try {
+      pc = this.client?.getPeerConnection?.()
+    } catch {
+      pc = undefined
+    }
+    if (pc === undefined || pc === null || typeof pc.getStats !== 'function') {
+      this.deps.logger.info(
+        `${this.what}: red5pro-webrtc-sdk ${this.deps.capabilities.build} gives no peer connection; only its own (slow) ` +
+          'signals will tell a dead connection',
+      )
+      return
+    }
+    const watch = new LivenessWatch(
+      pc,
+      { clock: this.deps.clock, ...this.deps.liveness },
+      (verdict) =>
+        this.fail(
+          new BlueGreenError(
+            'MEDIA_FAILED',
+            `${this.subject} ended: ${verdict.detail}. Reconnect to continue.`,
+            this.context(),
+          ),
+        ),
+      this.deps.logger,
+      this.what,
+    )
+    this.liveness = watch
+    const onState = (): void => watch.check()
+    pc.addEventListener('connectionstatechange', onState)
+    pc.addEventListener('iceconnectionstatechange', onState)
+    const watched = pc
+    this.unwatchPeer = () => {
+      watch.stop()
+      watched.removeEventListener('connectionstatechange', onState)
+      watched.removeEventListener('iceconnectionstatechange', onState)
+    }
+    watch.start()
   }
 
   private failStart(error: BlueGreenError): void {
@@ -405,9 +525,11 @@ export class Red5proSession implements DriverSession {
   private end(error: BlueGreenError): void {
     this.phase = 'ended'
     this.endError = error
+    this.unwatchPeer()
     this.deps.logger.info(`${this.what}: ended (${error.message})`)
-    if (this.kind === 'publish' && this.client) {
-      // A dropped WHIPClient sends no DELETE: without it the node keeps the stream name taken.
+    if (this.client) {
+      // A dropped WHIPClient sends no DELETE (the node would keep the stream name taken), and a 15.x
+      // WHEPClient whose node froze leaves its peer connection open: release both now.
       this.release(this.client)
     }
     for (const listener of this.endListeners.splice(0)) {
@@ -424,6 +546,19 @@ export class Red5proSession implements DriverSession {
   }
 
   private release(client: Red5proWhipClient | Red5proWhepClient): void {
+    if (this.released) {
+      return
+    }
+    this.released = true
+    // 15.2's publisher stats monitor would keep polling the closed connection.
+    const unmonitor = (client as { unmonitorStats?: unknown }).unmonitorStats
+    if (typeof unmonitor === 'function') {
+      try {
+        unmonitor.call(client)
+      } catch (error) {
+        this.deps.logger.debug(`${this.what}: the SDK refused to stop its stats monitor`, error)
+      }
+    }
     try {
       swallow(
         this.kind === 'publish'
@@ -449,6 +584,7 @@ export class Red5proSession implements DriverSession {
       return
     }
     const deadline = this.deps.clock.now() + this.deps.teardownTimeoutMs
+    this.unwatchPeer()
     this.release(client)
     await this.until(deadline, Promise.all(this.deletes))
     const helper = this.helper
@@ -463,7 +599,7 @@ export class Red5proSession implements DriverSession {
     if (this.kind === 'publish' && !this.options.mediaStream && !this.wasLive) {
       // Media the SDK captured for a session that never went live has no other owner.
       stopTracks(this.localStream)
-      pendingLocalMedia(client)?.then(stopTracks, noop)
+      this.deps.generation.pendingLocalMedia(client)?.then(stopTracks, noop)
     }
     const element = this.options.mediaElement
     if (this.kind === 'subscribe' && element && this.mediaStream && element.srcObject === this.mediaStream) {

@@ -1,10 +1,13 @@
 /**
- * Which WHIP/WHEP URLs `red5pro-webrtc-sdk` 11 can express, and how to express them.
+ * Which WHIP/WHEP URLs `red5pro-webrtc-sdk` can express, and how to express them.
  *
- * The SDK never takes a URL: it concatenates `{protocol}://{host}:{port}/{app}/whip|whep/endpoint/{stream}`
- * from its init config (WHEP adds `?requestId=`), then appends `signal=` and the connection parameters.
- * So a target is reachable only when splitting its URL into those parts and joining them again gives
- * the very same URL. Pure and dependency-free so `driver: 'auto'` can call it without loading the SDK.
+ * Every generation can concatenate `{protocol}://{host}:{port}/{app}/whip|whep/endpoint/{stream}` from its
+ * init config (WHEP adds `?requestId=`), then append `signal=` and the connection parameters: a Stream
+ * Manager 1.x proxy URL or a node's own endpoint is reachable when splitting it into those parts and
+ * joining them again gives the very same URL. 13+ also takes an `endpoint` used verbatim (WHEP still
+ * appends `?requestId=` blindly, so it must have no query): that is how Red5's docs reach the Stream
+ * Manager 2.0 proxy, `{sm}/as/v1/proxy/whip|whep/{app}/{stream}` with `connectionParams.nodeGroup`, the
+ * SDK then following the `Session-Host` the proxy answers. Pure and dependency-free.
  */
 import type { ConnectionParams } from '../../../types'
 
@@ -67,20 +70,69 @@ export function parseRed5proEndpoint(endpoint: string): Red5proEndpointParts | u
   return new URL(red5proSdkUrl(parts)).href === url.href ? parts : undefined
 }
 
+/** A Stream Manager 2.0 proxy endpoint as a 13+ SDK takes it. @internal */
+export interface Red5proProxyEndpoint {
+  /** `{sm}/as/v1/proxy/whip|whep/{app}/{stream}`, without the query. */
+  readonly endpoint: string
+  /** `whip` (publish) or `whep` (subscribe). */
+  readonly protocolKind: 'whip' | 'whep'
+  /** The node the Stream Manager assigned (the `host` query parameter), for logs. */
+  readonly host: string
+}
+
+const PROXY_PATH = /\/as\/v1\/proxy\/(whip|whep)\/[^/]+\/.+$/
+
 /**
- * True when `red5pro-webrtc-sdk` 11 can signal to `endpoint`: an absolute http(s) URL of the form
- * `{scheme}://{host}[:port]/{app}/whip|whep/endpoint/{stream}` with no query, fragment or credentials
- * (a Stream Manager 1.x proxy URL or a node's own endpoint). Stream Manager 2.0 proxy URLs
- * (`/as/v1/proxy/whip/...?host=...`) are not: use `whipDriver` for those. Loads nothing.
+ * Splits a Stream Manager 2.0 proxy URL (`{sm}/as/v1/proxy/whip|whep/{app}/{stream}?host={node}`, as
+ * the assigner builds it) into what a 13+ SDK needs, or `undefined` for any other shape (other query
+ * parameters, fragments, credentials). @internal
+ */
+export function parseProxyEndpoint(endpoint: string): Red5proProxyEndpoint | undefined {
+  let url: URL
+  try {
+    url = new URL(endpoint)
+  } catch {
+    return undefined
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    return undefined
+  }
+  const keys = [...url.searchParams.keys()]
+  const host = url.searchParams.get('host')
+  if (url.username !== '' || url.password !== '' || url.hash !== '' || keys.length !== 1 || !host) {
+    return undefined
+  }
+  const match = PROXY_PATH.exec(url.pathname)
+  if (!match) {
+    return undefined
+  }
+  return { endpoint: `${url.origin}${url.pathname}`, protocolKind: match[1] as 'whip' | 'whep', host }
+}
+
+/**
+ * True when `red5pro-webrtc-sdk` can signal to `endpoint`:
+ * - every generation (11+): an absolute http(s) URL of the form
+ *   `{scheme}://{host}[:port]/{app}/whip|whep/endpoint/{stream}` with no query, fragment or credentials
+ *   (a Stream Manager 1.x proxy URL or a node's own endpoint);
+ * - with `{ endpointOption: true }` (SDK 13+, which has the `endpoint` init option): also a Stream
+ *   Manager 2.0 proxy URL (`/as/v1/proxy/whip|whep/{app}/{stream}?host=...`).
+ * Loads nothing. `red5proDriver` checks the SDK it loaded; use this to decide before loading it.
  *
  * @example
  * ```ts
  * canRed5proSdkReach('https://sm.example.com/live/whip/endpoint/stream1') // true
  * canRed5proSdkReach('https://sm.example.com/as/v1/proxy/whip/live/stream1?host=10.0.0.5') // false
+ * canRed5proSdkReach('https://sm.example.com/as/v1/proxy/whip/live/stream1?host=10.0.0.5', { endpointOption: true }) // true
  * ```
  */
-export function canRed5proSdkReach(endpoint: string): boolean {
-  return parseRed5proEndpoint(endpoint) !== undefined
+export function canRed5proSdkReach(
+  endpoint: string,
+  sdk: { readonly endpointOption?: boolean } = {},
+): boolean {
+  return (
+    parseRed5proEndpoint(endpoint) !== undefined ||
+    (sdk.endpointOption === true && parseProxyEndpoint(endpoint) !== undefined)
+  )
 }
 
 /**
