@@ -117,7 +117,7 @@ describe('red5proDriver() in Node', () => {
 
   it('rejects a Stream Manager 2.0 proxy target with DRIVER_UNAVAILABLE when the SDK has no `endpoint` option (12-like: shared objects)', async () => {
     const { sdk, configs } = recordingSdk()
-    const twelve = { ...sdk, Red5ProSharedObject: class {} } as Red5proSdk
+    const twelve = { ...sdk, Red5ProSharedObject: function Red5ProSharedObject() {} } as Red5proSdk
     const endpoint = 'https://sm2.example.com/as/v1/proxy/whip/live/stream1?host=10.0.0.5'
 
     const error = await rejection(
