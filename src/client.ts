@@ -11,8 +11,9 @@ import { MAX_MANIFEST_BYTES } from './discovery/limits'
 import { selectEnvironment } from './discovery/select'
 import { fullJitterDelay } from './internal/backoff'
 import { SafeEmitter } from './internal/emitter'
+import { own } from './internal/own'
 import { resolveClientOptions, type ClientOptions, type ResolvedClientOptions } from './options'
-import { raceAbort } from './session/abort'
+import { linkSignal, raceAbort } from './session/abort'
 import type { SessionHost } from './session/host'
 import {
   resolveSessionSettings,
@@ -187,7 +188,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       )
     }
     const manifest = this.#manifest
-    const target = manifest?.environments[environment]
+    const target = manifest && own(manifest.environments, environment)
     if (!manifest || !target) {
       return Promise.reject(
         new BlueGreenError(
@@ -216,7 +217,20 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
         allowInsecure: this.settings.allowInsecure,
       }),
     )
-    return this.#assigner.then((assigner) => assigner.resolve(environment, target, streamName, kind, options))
+    // close() aborts the request in flight (CLOSED at once, no retry), as does the caller's own signal.
+    const controller = new AbortController()
+    const unlinkClose = linkSignal(this.#abort.signal, controller, () => closedError('This client'))
+    const caller = options.signal
+    // Not a signal: left as is for the assigner to refuse with INVALID_ARGUMENT.
+    const linkable = caller === undefined || typeof caller.addEventListener === 'function'
+    const unlinkCaller = linkable ? linkSignal(caller, controller, () => caller?.reason) : () => undefined
+    const signal = linkable ? controller.signal : caller
+    return this.#assigner
+      .then((assigner) => assigner.resolve(environment, target, streamName, kind, { ...options, signal }))
+      .finally(() => {
+        unlinkClose()
+        unlinkCaller()
+      })
   }
 
   /**
@@ -337,7 +351,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   /** True when the client is pinned to an environment by name (QA), not following a role. @internal */
   pinnedIn(manifest: Manifest): boolean {
     const selector = this.#selector(manifest)
-    return manifest.roles[selector] === undefined
+    return !Object.hasOwn(manifest.roles, selector)
   }
 
   /**
@@ -388,16 +402,22 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   }
 
   #selector(manifest: Manifest): string {
+    return this.#honouredOverride(manifest) ?? this.settings.environment
+  }
+
+  /** The override when `manifest` has it as a role or an environment (own keys only), else undefined. */
+  #honouredOverride(manifest: Manifest): string | undefined {
     const override = this.#readOverride()
-    if (override !== undefined) {
-      if (manifest.roles[override] !== undefined || manifest.environments[override] !== undefined) {
-        return override
-      }
-      this.env.logger.warn(
-        `ignoring override "${override}": it is neither a role nor an environment of the manifest`,
-      )
+    if (override === undefined) {
+      return undefined
     }
-    return this.settings.environment
+    if (Object.hasOwn(manifest.roles, override) || Object.hasOwn(manifest.environments, override)) {
+      return override
+    }
+    this.env.logger.warn(
+      `ignoring override "${override}": it is neither a role nor an environment of the manifest`,
+    )
+    return undefined
   }
 
   #readOverride(): string | undefined {
@@ -539,7 +559,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       `accepted manifest revision ${manifest.revision}; using ${current.name} (${current.state})`,
     )
     this.safeEmit('manifest', { manifest, revision: manifest.revision })
-    const override = this.#readOverride()
+    const override = this.#honouredOverride(manifest)
     const overrideChanged = override !== this.#overrideUsed
     this.#overrideUsed = override
     if (!previous || previous.name !== current.name || previous.state !== current.state) {

@@ -1,7 +1,7 @@
 /**
  * `keygen`, `sign` and `verify`: Ed25519 keys and DSSE envelopes for signed manifests.
  */
-import { chmod, stat, writeFile } from 'node:fs/promises'
+import { stat } from 'node:fs/promises'
 import { basename } from 'node:path'
 
 import type { Command } from 'commander'
@@ -97,13 +97,9 @@ async function keygen(ctx: CliContext, flags: KeygenFlags): Promise<void> {
     }
   }
   const pair = await generateKeyPair()
-  try {
-    await writeFile(keyFile, pair.privateKeyPem, { mode: 0o600 })
-    // An overwritten file keeps its old mode on open; a private key must not be readable by others.
-    await chmod(keyFile, 0o600)
-  } catch (error) {
-    throw usageError(`cannot write ${keyFile} (${(error as Error).message}); check the directory.`, error)
-  }
+  // A new file created 0600 then renamed over the old name: never written through a symlink, and never
+  // readable by others, not even for a moment over an existing 0644 file.
+  await writeFileAtomic(keyFile, pair.privateKeyPem, { mode: 0o600, keepMode: false })
   await writeFileAtomic(pubFile, pair.publicKeyPem, { keepMode: false })
   if (flags.json) {
     ctx.out.json({ keyid, publicKey: pair.publicKey, privateKeyFile: keyFile, publicKeyFile: pubFile })

@@ -3,9 +3,15 @@
  * with Ed25519 signatures over PAE(payloadType, payload).
  *
  * Verification uses WebCrypto's Ed25519 (Node 20, current Chromium, Firefox, Safari 17+); where a
- * runtime lacks it, the audited `@noble/ed25519` is imported on demand. This module is loaded lazily by
- * the discovery loader only when an envelope arrives, so unsigned deployments never pay for it.
+ * runtime lacks it, the audited `@noble/ed25519` verifies instead, held to the same rules (RFC 8032,
+ * canonical encodings, no torsion in R), so two browsers never disagree about an envelope. Keys are
+ * checked with noble's point arithmetic where they enter: small-order keys (32 zero bytes, the identity
+ * point) verify forged signatures for any payload, and keys with a torsion component let the two
+ * verification rules (cofactored and cofactorless) disagree. This module is loaded lazily by the
+ * discovery loader only when an envelope arrives, so unsigned deployments never pay for it.
  */
+import { Point } from '@noble/ed25519'
+
 import { BlueGreenError } from '../errors'
 import { MANIFEST_PAYLOAD_TYPE, type DsseEnvelope, type TrustedKey } from './envelope'
 
@@ -69,25 +75,49 @@ export function parsePublicKey(publicKey: string): Uint8Array {
     const der = pemBody(publicKey, 'PUBLIC KEY')
     if (der) {
       if (der.byteLength === 44 && startsWith(der, SPKI_ED25519_PREFIX)) {
-        return der.slice(12)
+        return refuseWeak(der.slice(12))
       }
       throw new TypeError('the PEM is not an Ed25519 SPKI public key')
     }
     const raw = base64ToBytes(publicKey)
     if (raw.byteLength === 32) {
-      return raw
+      return refuseWeak(raw)
     }
     if (raw.byteLength === 44 && startsWith(raw, SPKI_ED25519_PREFIX)) {
-      return raw.slice(12)
+      return refuseWeak(raw.slice(12))
     }
     throw new TypeError(`expected 32 bytes, got ${raw.byteLength}`)
   } catch (error) {
+    if (error instanceof BlueGreenError) {
+      throw error
+    }
     throw new BlueGreenError(
       'INVALID_ARGUMENT',
       `A trusted key is not an Ed25519 public key (base64 of 32 raw bytes, or SPKI PEM): ${(error as Error).message}. Use the key printed by \`red5pro-bluegreen keygen\`.`,
       { cause: error },
     )
   }
+}
+
+/** A point of prime order L: a canonical encoding, neither small order nor with a torsion component. */
+function isStrongPoint(bytes: Uint8Array): boolean {
+  try {
+    const point = Point.fromHex(bytes, false)
+    return !point.isSmallOrder() && point.isTorsionFree()
+  } catch {
+    return false
+  }
+}
+
+/** `raw` when it is a strong public key. @throws {BlueGreenError} `INVALID_ARGUMENT` for a weak one. */
+function refuseWeak(raw: Uint8Array): Uint8Array {
+  if (!isStrongPoint(raw)) {
+    throw new BlueGreenError(
+      'INVALID_ARGUMENT',
+      'A trusted key is a weak Ed25519 public key (not a canonical point of prime order: small order, such as 32 zero bytes or the identity point, or with a torsion component); such a key lets anyone forge signatures. Use the key printed by `red5pro-bluegreen keygen`.',
+    )
+  }
+  return raw
 }
 
 /** The raw 32-byte Ed25519 seed from a PKCS#8 PEM or base64 seed. @internal */
@@ -106,9 +136,11 @@ export function parsePrivateKey(privateKey: string): Uint8Array {
   )
 }
 
-type Verify = (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array) => Promise<boolean>
+/** Verifies one Ed25519 signature. @internal */
+export type Verify = (publicKey: Uint8Array, signature: Uint8Array, message: Uint8Array) => Promise<boolean>
 
-async function webCryptoVerifier(): Promise<Verify | undefined> {
+/** WebCrypto's Ed25519 (cofactorless, RFC 8032), or undefined where the runtime lacks it. @internal */
+export async function webCryptoVerifier(): Promise<Verify | undefined> {
   const subtle = globalThis.crypto?.subtle
   if (!subtle) {
     return undefined
@@ -134,11 +166,21 @@ async function webCryptoVerifier(): Promise<Verify | undefined> {
   }
 }
 
-async function nobleVerifier(): Promise<Verify> {
+/**
+ * `@noble/ed25519` held to WebCrypto's rules: RFC 8032 encodings (not noble's default ZIP-215), and R
+ * without a torsion component, so a signature valid only under the cofactored equation is refused as
+ * WebCrypto's cofactorless check refuses it (with keys of prime order, the two equations then agree).
+ * @internal
+ */
+export async function nobleVerifier(): Promise<Verify> {
   const ed = await import('@noble/ed25519')
   return async (publicKey, signature, message) => {
     try {
-      return await ed.verifyAsync(signature, message, publicKey)
+      return (
+        isStrongPoint(publicKey) &&
+        Point.fromHex(signature.subarray(0, 32), false).isTorsionFree() &&
+        (await ed.verifyAsync(signature, message, publicKey, { zip215: false }))
+      )
     } catch {
       return false
     }

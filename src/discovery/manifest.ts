@@ -7,6 +7,7 @@ import * as v from 'valibot'
 
 import { BlueGreenError } from '../errors'
 import { hostAllowed, isLoopbackHost } from '../internal/hosts'
+import { own } from '../internal/own'
 import type { Manifest, ManifestEnvironment } from '../types'
 
 export { MAX_MANIFEST_BYTES } from './limits'
@@ -164,7 +165,8 @@ export function validateManifest(input: unknown, rules: ManifestRules): Manifest
       ...(env.region === undefined ? {} : { region: env.region }),
     }
   }
-  if (raw.roles.production === undefined) {
+  const production = own(raw.roles, 'production')
+  if (production === undefined) {
     throw invalid(
       '$.roles.production',
       'is required (the role every client uses by default)',
@@ -173,7 +175,7 @@ export function validateManifest(input: unknown, rules: ManifestRules): Manifest
     )
   }
   for (const [role, envName] of Object.entries(raw.roles)) {
-    if (environments[envName] === undefined) {
+    if (!Object.hasOwn(environments, envName)) {
       throw invalid(
         `$.roles.${role}`,
         `names "${envName}", which is not in $.environments`,
@@ -182,9 +184,9 @@ export function validateManifest(input: unknown, rules: ManifestRules): Manifest
       )
     }
   }
-  if (environments[raw.roles.production]?.state === 'offline') {
+  if (environments[production]?.state === 'offline') {
     throw invalid(
-      `$.environments.${raw.roles.production}.state`,
+      `$.environments.${production}.state`,
       'the production environment cannot be offline',
       rules.source,
       revision,

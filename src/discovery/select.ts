@@ -3,6 +3,7 @@
  * the schema so the client can select without loading the validator.
  */
 import { BlueGreenError } from '../errors'
+import { own } from '../internal/own'
 import type { EnvironmentInfo, Manifest } from '../types'
 
 /**
@@ -10,8 +11,8 @@ import type { EnvironmentInfo, Manifest } from '../types'
  * @throws {BlueGreenError} `ENVIRONMENT_UNKNOWN` when it is neither a role nor an environment.
  */
 export function selectEnvironment(manifest: Manifest, selector: string): EnvironmentInfo {
-  const byRole = manifest.roles[selector]
-  const name = byRole ?? (manifest.environments[selector] ? selector : undefined)
+  const byRole = own(manifest.roles, selector)
+  const name = byRole ?? (Object.hasOwn(manifest.environments, selector) ? selector : undefined)
   if (name === undefined) {
     throw new BlueGreenError(
       'ENVIRONMENT_UNKNOWN',
@@ -26,7 +27,7 @@ export function selectEnvironment(manifest: Manifest, selector: string): Environ
 
 /** The {@link EnvironmentInfo} of environment `name` in `manifest`. @internal */
 export function environmentInfo(manifest: Manifest, name: string, role: string | undefined): EnvironmentInfo {
-  const env = manifest.environments[name]!
+  const env = own(manifest.environments, name)!
   return {
     name,
     role,
