@@ -80,9 +80,9 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   #discovery(): Promise<ManifestLoader> {
     const { env, settings } = this
     this.#loader ??= Promise.all([import('./discovery/loadManifest'), import('./internal/http')]).then(
-      ([{ ManifestLoader, tooLarge }, { createHttp }]) => {
+      ([{ ManifestLoader, tooLarge, crossOrigin }, { createHttp }]) => {
         const http = createHttp(env, {
-          buffer: { maxBytes: MAX_MANIFEST_BYTES, tooLarge },
+          buffer: { maxBytes: MAX_MANIFEST_BYTES, tooLarge, crossOrigin },
           timeoutMs: settings.timeoutMs,
           retries: 1,
           backoffBaseMs: 200,

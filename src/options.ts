@@ -5,6 +5,7 @@
 import type { Clock, FetchLike, KeyValueStorage, Logger } from './environment'
 import { BlueGreenError } from './errors'
 import type { TrustedKey } from './discovery/envelope'
+import { isLoopbackHost } from './internal/hosts'
 import type { Driver } from './session/drivers/Driver'
 import type { MigrationOptions } from './session/options'
 import type { ReconnectOptions, ReconnectPolicy } from './session/ReconnectPolicy'
@@ -108,6 +109,11 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
       throw argument(`discovery URL "${String(url)}" must be http(s).`)
+    }
+    if (parsed.protocol === 'http:' && !isLoopbackHost(parsed.hostname) && options.allowInsecure !== true) {
+      throw argument(
+        `discovery URL "${String(url)}" must use https: over plain http anyone on the path can rewrite the manifest (http is allowed only on loopback, or with allowInsecure for development).`,
+      )
     }
   }
   const threshold = options.threshold ?? DEFAULTS.threshold

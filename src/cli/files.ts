@@ -210,7 +210,9 @@ function checkedKey(publicKey: string, keyid: string | undefined, given: string)
     }
     const shown = given.length > 60 ? `${given.slice(0, 57)}...` : given
     throw usageError(
-      `"${shown}" is neither a readable public key file nor an Ed25519 public key (base64 of 32 bytes or SPKI PEM); pass the .pub file written by \`keygen\` or the key it printed.`,
+      /\bweak\b/.test(error.message)
+        ? `"${shown}" is a weak Ed25519 public key (small order, such as 32 zero bytes, or with a torsion component): it would let anyone forge signatures. Pass the .pub file written by \`keygen\`.`
+        : `"${shown}" is neither a readable public key file nor an Ed25519 public key (base64 of 32 bytes or SPKI PEM); pass the .pub file written by \`keygen\` or the key it printed.`,
       error,
     )
   }

@@ -231,16 +231,18 @@ export class EnvelopeVerifier {
     const message = pae(envelope.payloadType, payload)
     this.#verify ??= webCryptoVerifier().then((verify) => verify ?? nobleVerifier())
     const verify = await this.#verify
+    // Entries that are not `{ sig: string }` (null, numbers: a tampered envelope) carry no signature.
+    const candidates = (envelope.signatures as readonly unknown[]).filter(
+      (entry): entry is { keyid?: unknown; sig: string } =>
+        typeof entry === 'object' && entry !== null && typeof (entry as { sig?: unknown }).sig === 'string',
+    )
     const signedBy: string[] = []
     for (const key of this.#keys) {
       // keyid is only a hint: try signatures naming this key first, then the rest.
-      const ordered = [...envelope.signatures].sort(
+      const ordered = [...candidates].sort(
         (a, b) => Number(b.keyid === key.keyid) - Number(a.keyid === key.keyid),
       )
       for (const signature of ordered) {
-        if (typeof signature?.sig !== 'string') {
-          continue
-        }
         let sig: Uint8Array
         try {
           sig = base64ToBytes(signature.sig)

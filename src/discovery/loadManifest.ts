@@ -11,7 +11,7 @@ import { getLimited, isJsonMediaType, mediaType } from '../internal/http'
 import type { Manifest } from '../types'
 import type { EnvelopeVerifier } from './dsse'
 import { isEnvelope } from './envelope'
-import { MAX_MANIFEST_BYTES } from './limits'
+import { MAX_MANIFEST_BYTES, UNSIGNED_FLOOR_MS } from './limits'
 import { validateManifest, type ManifestRules } from './manifest'
 
 /** What one successful round produced. @internal */
@@ -25,10 +25,29 @@ export type LoadResult =
     }
   | { readonly kind: 'not-modified'; readonly url: string }
 
-/** The persisted rollback record. @internal */
+/**
+ * The persisted rollback record. `signed` and `at` bound what a forged answer can do to a client without
+ * `trustedKeys` (docs/security.md, "A forged huge revision"): a revision from an unsigned manifest is a
+ * floor only until {@link UNSIGNED_FLOOR_MS} after a server last confirmed it (`at`); a revision from a
+ * signed manifest is a floor for good. A record without them (older versions) counts as unsigned and
+ * unconfirmed, so it binds nothing.
+ * @internal
+ */
 export interface RevisionRecord {
   readonly revision: number
   readonly digest: string
+  /** True when the manifest was a verified envelope. */
+  readonly signed?: boolean
+  /** When a server last served (or confirmed with a 304) this revision, in clock milliseconds. */
+  readonly at?: number
+}
+
+/** True while `record` still binds: signed, or confirmed within {@link UNSIGNED_FLOOR_MS} of `now`. @internal */
+export function recordBinds(record: RevisionRecord, now: number): boolean {
+  if (record.signed === true) {
+    return true
+  }
+  return record.at !== undefined && Math.abs(now - record.at) < UNSIGNED_FLOOR_MS
 }
 
 /** Settings of a {@link ManifestLoader}. @internal */
@@ -53,6 +72,15 @@ export function tooLarge(url: string, bytes: number): BlueGreenError {
   return new BlueGreenError(
     'MANIFEST_TOO_LARGE',
     `The discovery manifest at ${url} is larger than ${MAX_MANIFEST_BYTES} bytes (${bytes} read); refusing it. Keep the manifest small: it only names environments.`,
+    { url },
+  )
+}
+
+/** The error for a manifest URL that redirected to another origin. @internal */
+export function crossOrigin(url: string, finalUrl: string): BlueGreenError {
+  return new BlueGreenError(
+    'HOST_NOT_ALLOWED',
+    `The discovery URL ${url} redirected to ${finalUrl}, another origin; refusing a manifest from there. Point discovery at the final URL if it is yours.`,
     { url },
   )
 }
@@ -87,7 +115,12 @@ export function readRecord(storage: KeyValueStorage, key: string): RevisionRecor
       Number.isSafeInteger(parsed.revision) &&
       typeof parsed.digest === 'string'
     ) {
-      return { revision: parsed.revision, digest: parsed.digest }
+      return {
+        revision: parsed.revision,
+        digest: parsed.digest,
+        ...(parsed.signed === true ? { signed: true } : {}),
+        ...(typeof parsed.at === 'number' && Number.isFinite(parsed.at) ? { at: parsed.at } : {}),
+      }
     }
   } catch {
     // unreadable: none
@@ -112,17 +145,26 @@ export class ManifestLoader {
     this.#settings = settings
   }
 
-  /** The highest accepted revision (memory or storage). */
+  /** The highest accepted revision that still binds (memory or storage); see {@link recordBinds}. */
   get record(): RevisionRecord | undefined {
-    const stored = readRecord(this.#env.storage, this.#settings.storageKey)
-    const mine = this.#accepted
-    if (!stored) {
-      return mine
+    const now = this.#env.clock.now()
+    const binding = [readRecord(this.#env.storage, this.#settings.storageKey), this.#accepted].filter(
+      (record): record is RevisionRecord => record !== undefined && recordBinds(record, now),
+    )
+    return binding.reduce<RevisionRecord | undefined>(
+      (best, record) => (best === undefined || record.revision > best.revision ? record : best),
+      undefined,
+    )
+  }
+
+  /** Records that a server served `record`'s revision again, now. */
+  #remember(record: RevisionRecord): void {
+    this.#accepted = { ...record, at: this.#env.clock.now() }
+    try {
+      this.#env.storage.setItem(this.#settings.storageKey, JSON.stringify(this.#accepted))
+    } catch (error) {
+      this.#env.logger.warn('could not persist the accepted revision (storage full or blocked)', error)
     }
-    if (!mine) {
-      return stored
-    }
-    return stored.revision > mine.revision ? stored : mine
   }
 
   /**
@@ -192,6 +234,9 @@ export class ManifestLoader {
           `The discovery server at ${url} answered 304 to an unconditional request. Fix the server or its cache.`,
           { url, status: 304 },
         )
+      }
+      if (current) {
+        this.#remember(current)
       }
       return { kind: 'not-modified', url }
     }
@@ -295,12 +340,8 @@ export class ManifestLoader {
         { revision: manifest.revision, ...(url === undefined ? {} : { url }) },
       )
     }
-    this.#accepted = { revision: manifest.revision, digest }
-    try {
-      this.#env.storage.setItem(this.#settings.storageKey, JSON.stringify(this.#accepted))
-    } catch (error) {
-      this.#env.logger.warn('could not persist the accepted revision (storage full or blocked)', error)
-    }
+    // A verified envelope carries at least `threshold` (>= 1) signers.
+    this.#remember({ revision: manifest.revision, digest, ...(signedBy.length > 0 ? { signed: true } : {}) })
     return { kind: 'accepted', manifest, digest, url: url ?? 'inline', signedBy }
   }
 }

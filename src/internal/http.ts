@@ -33,6 +33,11 @@ export interface HttpSettings {
 export interface BodyLimit {
   maxBytes: number
   tooLarge: (url: string, bytes: number) => BlueGreenError
+  /**
+   * When set, a response that redirects ended on another origin than the URL asked for fails with this
+   * error before its body is read (where a manifest comes from is part of what is trusted).
+   */
+  crossOrigin?: ((url: string, finalUrl: string) => BlueGreenError) | undefined
 }
 
 /** A ky instance bound to the injected fetch and `random`. @internal */
@@ -68,6 +73,10 @@ function bufferingFetch(fetch: FetchLike, limit: BodyLimit): FetchLike {
   return async (input, init) => {
     const response = await fetch(input, init)
     const url = input instanceof Request ? input.url : String(input)
+    if (limit.crossOrigin && response.url !== '' && new URL(response.url).origin !== new URL(url).origin) {
+      void response.body?.cancel().catch(() => undefined)
+      throw limit.crossOrigin(url, response.url)
+    }
     const declared = Number(response.headers.get('content-length') ?? Number.NaN)
     if (Number.isFinite(declared) && declared > limit.maxBytes) {
       void response.body?.cancel().catch(() => undefined)

@@ -81,7 +81,7 @@ describe('bad usage and input: exit 2, one line on stderr, no stack trace', () =
         '--file',
         tmp.path('good.json'),
         '--pub',
-        'ops=' + 'A'.repeat(43) + '=',
+        'ops=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=', // RFC 8032 test 1
         '--threshold',
         '2',
       ],
