@@ -8,6 +8,7 @@ import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky'
 
 import type { Environment, FetchLike } from '../environment'
 import { abortedError, BlueGreenError, isBlueGreenError, type BlueGreenErrorCode } from '../errors'
+import { readBody } from './body'
 
 /** Tuning for {@link createHttp}. @internal */
 export interface HttpSettings {
@@ -120,46 +121,6 @@ function bodyFailure(error: unknown, input: Request | string | URL, init: Reques
   }
   // Retried by ky like any other network failure.
   return new Error('the connection broke in the middle of the answer', { cause: error })
-}
-
-/**
- * Reads a body stream into memory, cancelling it (and throwing `limit.tooLarge`) as soon as it passes
- * `limit.maxBytes`: an oversized body is never buffered whole.
- */
-async function readBody(
-  stream: ReadableStream<Uint8Array>,
-  limit: BodyLimit,
-  url: string,
-): Promise<Uint8Array> {
-  const reader = stream.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  try {
-    for (;;) {
-      const { done, value } = await reader.read()
-      if (done) {
-        break
-      }
-      total += value.byteLength
-      if (total > limit.maxBytes) {
-        await reader.cancel().catch(() => undefined)
-        throw limit.tooLarge(url, total)
-      }
-      chunks.push(value)
-    }
-  } finally {
-    reader.releaseLock()
-  }
-  if (chunks.length === 1) {
-    return chunks[0]!
-  }
-  const out = new Uint8Array(total)
-  let offset = 0
-  for (const chunk of chunks) {
-    out.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return out
 }
 
 /** A response whose body was read within a byte limit. @internal */

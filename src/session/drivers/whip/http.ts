@@ -9,7 +9,15 @@
  * @internal
  */
 import type { Clock, FetchLike } from '../../../environment'
-import { abortedError, BlueGreenError } from '../../../errors'
+import { abortedError, BlueGreenError, isBlueGreenError } from '../../../errors'
+import { readBody } from '../../../internal/body'
+
+/**
+ * The largest WHIP/WHEP answer read, in bytes (64 KiB, the limit of manifests and assignments): an SDP
+ * is a few kilobytes, and a hostile node or proxy must not make the client buffer more.
+ * @internal
+ */
+export const MAX_SIGNALLING_BYTES = 64 * 1024
 
 /** One request. @internal */
 export interface WhipRequest {
@@ -64,11 +72,14 @@ export async function sendRequest(
       ...(request.body === undefined ? {} : { body: request.body }),
       signal: controller.signal,
     })
-    const body = await response.text()
+    const body = await readLimitedText(response, request)
     return { status: response.status, headers: response.headers, body }
   } catch (error) {
     if (signal?.aborted) {
       throw abortedError(request.what, signal.reason)
+    }
+    if (isBlueGreenError(error)) {
+      throw error
     }
     if (timedOut) {
       throw new BlueGreenError(
@@ -88,6 +99,26 @@ export async function sendRequest(
     clock.clearTimeout(timer)
     signal?.removeEventListener('abort', onAbort)
   }
+}
+
+/** The body as text, refusing (unread) a declared length or (cut off) a stream over the limit. */
+async function readLimitedText(response: Response, request: WhipRequest): Promise<string> {
+  const tooLarge = (url: string, bytes: number): BlueGreenError =>
+    new BlueGreenError(
+      'MEDIA_FAILED',
+      `${request.what}: ${request.method} ${redactUrl(url)} answered more than ${MAX_SIGNALLING_BYTES} bytes (${bytes} declared or read); refusing it. A WHIP/WHEP answer is a few kilobytes of SDP: check that the endpoint is a WHIP/WHEP server.`,
+      { url: redactUrl(url), status: response.status },
+    )
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN)
+  if (declared > MAX_SIGNALLING_BYTES) {
+    void response.body?.cancel().catch(() => undefined)
+    throw tooLarge(request.url, declared)
+  }
+  if (!response.body) {
+    return ''
+  }
+  const bytes = await readBody(response.body, { maxBytes: MAX_SIGNALLING_BYTES, tooLarge }, request.url)
+  return new TextDecoder().decode(bytes)
 }
 
 function describe(error: unknown): string {

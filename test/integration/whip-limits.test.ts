@@ -1,0 +1,167 @@
+/**
+ * whipDriver against hostile signalling servers on loopback: bodies over the 64 KiB limit (declared or
+ * streamed) and a `Retry-After` far beyond the driver's cap.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+
+import { afterEach, describe, expect, it } from 'vitest'
+import { MediaStream, MediaStreamTrack, RTCPeerConnection } from 'werift'
+
+import { startHttpServer } from '../../src/emulator/http'
+import { scopedLogger, systemClock, type Clock, type FetchLike } from '../../src/environment'
+import { isBlueGreenError } from '../../src/errors'
+import { whipDriver } from '../../src/session/drivers/whip'
+import { MAX_SIGNALLING_BYTES, sendRequest } from '../../src/session/drivers/whip/http'
+
+const open: { close(): Promise<void> }[] = []
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((o) => o.close()))
+})
+
+async function server(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
+  const s = await startHttpServer(handle, { port: 0, logger: scopedLogger(undefined, 'test'), label: 'node' })
+  open.push(s)
+  return s.url
+}
+
+/** Answers every request with `bytes` bytes of SDP-ish text, declared or chunked; counts what it sent. */
+async function hugeNode(bytes: number, declare: boolean): Promise<{ url: string; sent(): number }> {
+  let sent = 0
+  const url = await server((_req, res) => {
+    res.writeHead(201, {
+      'content-type': 'application/sdp',
+      location: '/resource/1',
+      ...(declare ? { 'content-length': String(bytes) } : {}),
+    })
+    const chunk = Buffer.alloc(16 * 1024, 0x61)
+    const pump = (): void => {
+      while (sent < bytes) {
+        const piece = chunk.subarray(0, Math.min(chunk.length, bytes - sent))
+        sent += piece.length
+        if (!res.write(piece)) {
+          res.once('drain', pump)
+          return
+        }
+      }
+      res.end()
+    }
+    res.on('error', () => undefined)
+    pump()
+  })
+  return { url, sent: () => sent }
+}
+
+/** The real fetch, counting the body bytes the caller pulls. */
+function countingFetch(): { fetch: FetchLike; read(): number } {
+  let read = 0
+  const fetchImpl: FetchLike = async (input, init) => {
+    const response = await fetch(input, init)
+    if (!response.body) {
+      return response
+    }
+    const reader = response.body.getReader()
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const { done, value } = await reader.read()
+        if (done) {
+          controller.close()
+          return
+        }
+        read += value.byteLength
+        controller.enqueue(value)
+      },
+      cancel: (reason) => reader.cancel(reason),
+    })
+    return new Response(body, { status: response.status, headers: response.headers })
+  }
+  return { fetch: fetchImpl, read: () => read }
+}
+
+const post = (url: string) => ({
+  method: 'POST' as const,
+  url,
+  body: 'v=0',
+  timeoutMs: 10_000,
+  what: 'WHIP POST',
+})
+
+describe('WHIP/WHEP answer size', () => {
+  it('is limited to 64 KiB', () => {
+    expect(MAX_SIGNALLING_BYTES).toBe(65_536)
+  })
+
+  it.each([true, false])(
+    'an answer of exactly 64 KiB is read; one byte more is MEDIA_FAILED (Content-Length declared: %s)',
+    async (declare) => {
+      const exact = await hugeNode(MAX_SIGNALLING_BYTES, declare)
+      const answer = await sendRequest(fetch, systemClock(), post(`${exact.url}/live/whip/endpoint/cam1`))
+      expect(answer.body).toHaveLength(MAX_SIGNALLING_BYTES)
+      const over = await hugeNode(MAX_SIGNALLING_BYTES + 1, declare)
+      const error = await sendRequest(fetch, systemClock(), post(`${over.url}/x`)).catch((e: unknown) => e)
+      expect(isBlueGreenError(error, 'MEDIA_FAILED')).toBe(true)
+      expect((error as Error).message).toMatch(/more than 65536 bytes/)
+    },
+  )
+
+  it('a declared 300 MB answer is refused before any of it is read', async () => {
+    const node = await hugeNode(300 * 1024 * 1024, true)
+    const counter = countingFetch()
+    const error = await sendRequest(counter.fetch, systemClock(), post(`${node.url}/x`)).catch(
+      (e: unknown) => e,
+    )
+    expect(isBlueGreenError(error, 'MEDIA_FAILED')).toBe(true)
+    expect(counter.read()).toBe(0)
+  })
+
+  it('an undeclared 300 MB answer is cut off just past 64 KiB', async () => {
+    const node = await hugeNode(300 * 1024 * 1024, false)
+    const counter = countingFetch()
+    const error = await sendRequest(counter.fetch, systemClock(), post(`${node.url}/x`)).catch(
+      (e: unknown) => e,
+    )
+    expect(isBlueGreenError(error, 'MEDIA_FAILED')).toBe(true)
+    expect(counter.read()).toBeGreaterThan(MAX_SIGNALLING_BYTES)
+    expect(counter.read()).toBeLessThanOrEqual(2 * MAX_SIGNALLING_BYTES)
+    expect(node.sent()).toBeLessThan(32 * 1024 * 1024)
+  })
+})
+
+describe('Retry-After', () => {
+  it('a 503 asking for an hour is retried after maxRetryAfterMs at most', async () => {
+    let posts = 0
+    const url = await server((req, res) => {
+      posts += req.method === 'POST' ? 1 : 0
+      res.writeHead(503, { 'retry-after': '3600' }).end()
+    })
+    const delays: number[] = []
+    const base = systemClock()
+    const clock: Clock = { ...base, setTimeout: (fn, ms) => (delays.push(ms), base.setTimeout(fn, ms)) }
+    const driver = whipDriver({
+      RTCPeerConnection: RTCPeerConnection as never,
+      clock,
+      maxPostAttempts: 2,
+      maxRetryAfterMs: 50,
+    })
+    const track = new MediaStreamTrack({ kind: 'video' })
+    const started = performance.now()
+    const error = await driver
+      .publish(
+        {
+          kind: 'publish',
+          environment: 'green',
+          streamName: 'cam1',
+          app: 'live',
+          endpoint: `${url}/live/whip/endpoint/cam1`,
+          serverAddress: '127.0.0.1',
+        },
+        { mediaStream: new MediaStream([track]) as never },
+        new AbortController().signal,
+      )
+      .catch((e: unknown) => e)
+    expect(isBlueGreenError(error)).toBe(true)
+    expect(posts).toBe(2)
+    expect(delays).toContain(50)
+    expect(delays).not.toContain(3_600_000)
+    expect(performance.now() - started).toBeLessThan(5_000)
+  })
+})
