@@ -12,7 +12,7 @@ import { extname, join } from 'node:path'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 
 import type { E2eApi } from '../page/harness'
-import { bundleForBrowser, root } from './bundle'
+import { bundleForBrowser, root, type BundleOptions } from './bundle'
 
 /** Where Chromium lives (scripts/ensure-chromium.sh installs it). */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -68,10 +68,13 @@ export interface HarnessServer {
   close(): Promise<void>
 }
 
-/** Bundles the harness into a private temporary directory and serves it. */
-export async function startHarnessServer(): Promise<HarnessServer> {
+/**
+ * Bundles the harness into a private temporary directory and serves it (`red5proSdkDir`: the Red5 SDK
+ * build the bundle gets, see {@link BundleOptions}).
+ */
+export async function startHarnessServer(options: BundleOptions = {}): Promise<HarnessServer> {
   const dir = await mkdtemp(join(tmpdir(), 'bluegreen-e2e-'))
-  await bundleForBrowser({ harness: 'test/e2e/page/entry.js' }, dir)
+  await bundleForBrowser({ harness: 'test/e2e/page/entry.js' }, dir, options)
   const files: Record<string, string> = {
     '/': join(root, 'test/e2e/page/index.html'),
     '/harness.js': join(dir, 'harness.js'),

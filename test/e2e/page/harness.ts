@@ -17,6 +17,8 @@ export interface ClientSpec {
   driver?: 'auto' | 'red5pro' | 'whip'
   migration?: Sdk.MigrationOptions
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number }
+  /** Sent to the nodes on every WHIP/WHEP request (round-trip authentication). */
+  connectionParams?: Record<string, string>
 }
 
 /** A session event as recorded in the page. */
@@ -145,13 +147,18 @@ export function createApi(sdk: typeof Sdk) {
     /** Creates a client and waits for its first manifest; answers the selected environment. */
     async createClient(id: string, spec: ClientSpec): Promise<Sdk.EnvironmentInfo> {
       const driver =
-        spec.driver === 'red5pro' ? sdk.red5proDriver() : spec.driver === 'whip' ? sdk.whipDriver() : 'auto'
+        spec.driver === 'red5pro'
+          ? sdk.red5proDriver({ logger: logger(id) })
+          : spec.driver === 'whip'
+            ? sdk.whipDriver()
+            : 'auto'
       const created = sdk.createClient({
         discovery: spec.discovery,
         environment: spec.environment ?? 'production',
         driver,
         ...(spec.migration ? { migration: spec.migration } : {}),
         ...(spec.reconnect ? { reconnect: spec.reconnect } : {}),
+        ...(spec.connectionParams ? { connectionParams: spec.connectionParams } : {}),
         logger: logger(id),
       })
       for (const name of ['manifest', 'environmentchange', 'stale', 'error'] as const) {
@@ -179,6 +186,39 @@ export function createApi(sdk: typeof Sdk) {
       const session = await client(clientId).subscribe({ streamName, mediaElement: element })
       recordFrames(track(sessionId, session, element))
       return sessionId
+    },
+
+    /**
+     * Publishes (the fake camera) or subscribes and answers how it went, for the failure cases: the
+     * error's `code`, `status` and message, or `ok`. A session that started is closed again.
+     */
+    async attempt(
+      clientId: string,
+      kind: 'publish' | 'subscribe',
+      streamName: string,
+    ): Promise<{ ok: boolean; code?: string; status?: number; message?: string }> {
+      try {
+        const session =
+          kind === 'publish'
+            ? await client(clientId).publish({
+                streamName,
+                mediaStream: await (camera ??= navigator.mediaDevices.getUserMedia({
+                  video: { width: 640, height: 480 },
+                  audio: true,
+                })),
+              })
+            : await client(clientId).subscribe({ streamName, mediaElement: video(`${clientId} attempt`) })
+        await session.close()
+        return { ok: true }
+      } catch (error) {
+        const { code, status, message } = error as { code?: string; status?: number; message?: string }
+        return {
+          ok: false,
+          ...(code === undefined ? {} : { code }),
+          ...(status === undefined ? {} : { status }),
+          message: String(message),
+        }
+      }
     },
 
     info(sessionId: string): SessionInfo {
