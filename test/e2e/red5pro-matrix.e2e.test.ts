@@ -11,59 +11,18 @@
  * commits it. The run prints which generations ran and which were not available, and writes the table to
  * test-results/e2e/red5pro-matrix.json.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
-import { root } from './helpers/bundle'
+import { findRed5proSdkBuilds, majorOf, RED5PRO_GENERATIONS } from '../helpers/red5proBuilds'
 import { call, launchChromium, RESULTS_DIR, startHarnessServer, type HarnessServer } from './helpers/browser'
 import { outageScenario, promotionScenario, waitForFrames, withWorld } from './helpers/scenarios'
 
-/** The generations the driver promises (DESIGN 12): the matrix reports each one it could not run. */
-const GENERATIONS = ['11.0.0', '12.5.0', '13.0.0', '14.3.0', '15.0.0', '15.2.0'] as const
-
-interface SdkBuild {
-  /** The folder name (the release), e.g. `15.2.0`. */
-  readonly version: string
-  /** The package folder. */
-  readonly dir: string
-  readonly source: 'npm' | 'RED5PRO_SDK_BUILDS'
-}
-
-function packageDirIn(folder: string): string | undefined {
-  for (const dir of [join(folder, 'node_modules', 'red5pro-webrtc-sdk'), folder]) {
-    if (existsSync(join(dir, 'package.json'))) {
-      return dir
-    }
-  }
-  return undefined
-}
-
-function findBuilds(): SdkBuild[] {
-  const builds: SdkBuild[] = []
-  const folder = process.env.RED5PRO_SDK_BUILDS
-  if (folder) {
-    for (const name of readdirSync(folder).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))) {
-      const dir = packageDirIn(join(folder, name))
-      if (dir) {
-        builds.push({ version: name, dir, source: 'RED5PRO_SDK_BUILDS' })
-      }
-    }
-  }
-  const npm = join(root, 'node_modules', 'red5pro-webrtc-sdk')
-  if (existsSync(join(npm, 'package.json'))) {
-    const { version } = JSON.parse(readFileSync(join(npm, 'package.json'), 'utf8')) as { version: string }
-    if (!builds.some((b) => b.version === version)) {
-      builds.unshift({ version, dir: npm, source: 'npm' })
-    }
-  }
-  return builds
-}
-
-const builds = findBuilds()
-const major = (build: SdkBuild): number => Number.parseInt(build.version, 10)
+const builds = findRed5proSdkBuilds()
+const major = majorOf
 
 /** One row of the printed table. */
 interface Row {
@@ -79,7 +38,7 @@ interface Row {
   outageGapMs?: number
 }
 const rows = new Map<string, Row>()
-const row = (build: SdkBuild): Row => {
+const row = (build: { version: string; source: string }): Row => {
   let found = rows.get(build.version)
   if (!found) {
     found = { version: build.version, source: build.source }
@@ -97,7 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close()
   const ran = [...rows.values()]
-  const missing = GENERATIONS.filter((v) => !builds.some((b) => b.version === v))
+  const missing = RED5PRO_GENERATIONS.filter((v) => !builds.some((b) => b.version === v))
   const table = ran.map((r) => ({ ...r }))
   mkdirSync(RESULTS_DIR, { recursive: true })
   writeFileSync(

@@ -1,5 +1,6 @@
 /**
- * red5proDriver against the REAL red5pro-webrtc-sdk 11 (happy-dom), with a stub RTCPeerConnection
+ * red5proDriver against the REAL red5pro-webrtc-sdk (happy-dom): 11.0.0 from node_modules, and every build
+ * in `RED5PRO_SDK_BUILDS` (12.5 to 15.2, see DEVELOPERS.md), each test run once per build, with a stub RTCPeerConnection
  * that behaves enough like a browser's for the SDK's flow, and a real loopback WHIP/WHEP server that
  * answers as Red5 does (knowledge/red5pro-wire.md) and records what the SDK sends.
  */
@@ -13,8 +14,13 @@ import type { Clock } from '../../environment'
 import { isBlueGreenError } from '../../errors'
 import type { BlueGreenError } from '../../errors'
 import type { DriverSession, SignalingTarget } from './Driver'
+import { findRed5proSdkBuilds, majorOf } from '../../../test/helpers/red5proBuilds'
+import type { SdkBuild } from '../../../test/helpers/red5proBuilds'
 import { red5proDriver } from './red5pro'
 import type { Red5proDriverOptions } from './red5pro'
+import { capabilitiesOf } from './red5pro/generations'
+import { findRed5proSdk } from './red5pro/sdk'
+import type { Red5proSdk } from './red5pro/sdk'
 
 // --- A browser-like RTCPeerConnection, enough for the SDK's WHIP/WHEP flow -----------------------
 
@@ -149,6 +155,24 @@ class FakePeerConnection extends EventTarget {
     return []
   }
 
+  /** Counters grow while connected and not frozen (what the driver's liveness watch reads). */
+  async getStats(): Promise<Map<string, object>> {
+    this.statsReads++
+    this.assertOpen()
+    this.bytes += this.connectionState === 'connected' && !this.frozen ? 1000 : 0
+    return new Map([['t', { type: 'transport', bytesReceived: this.bytes }]])
+  }
+
+  /** getStats() calls so far (the SDK's own monitors included). */
+  statsReads = 0
+  private bytes = 0
+  private frozen = false
+
+  /** The node freezes: nothing arrives any more, yet ICE still says connected (no SDK event at all). */
+  freeze(): void {
+    this.frozen = true
+  }
+
   getSenders(): unknown[] {
     return []
   }
@@ -213,6 +237,7 @@ class FakePeerConnection extends EventTarget {
     this.setIceState('connected')
     this.connectionState = 'connected'
     this.onconnectionstatechange?.(new Event('connectionstatechange'))
+    this.dispatchEvent(new Event('connectionstatechange'))
     const negotiated = [this.localDescription, this.remoteDescription].every((d) =>
       d?.sdp.includes('m=application'),
     )
@@ -432,7 +457,7 @@ function target(
 }
 
 function driver(options: Red5proDriverOptions = {}): ReturnType<typeof red5proDriver> {
-  return red5proDriver({ teardownTimeoutMs: 5000, ...options })
+  return red5proDriver({ teardownTimeoutMs: 5000, sdk: currentSdk, ...options })
 }
 
 /**
@@ -506,313 +531,426 @@ afterEach(async () => {
 
 // --- Tests ---------------------------------------------------------------------------------------
 
-describe('red5proDriver().publish() with the real SDK', () => {
-  it('sends OPTIONS, POST offer and a trickle PATCH, and resolves only once the red5pro data channel opens', async () => {
-    const stream = cameraStream()
-    const preview = document.createElement('video')
-    const rtcConfiguration: RTCConfiguration = { iceServers: [{ urls: 'stun:stun.example.com' }] }
-    node.behaviour.link = '<turn:turn.example.com:3478>; rel="ice-server"; username="u"; credential="p"'
-    let resolved = false
-    const index = sessionPeers().length
-    const pending = driver()
-      .publish(
-        target('publish', 'stream1', { connectionParams: { token: 'a&b=c', username: 'ann' } }),
-        { mediaStream: stream, mediaElement: preview, rtcConfiguration },
-        new AbortController().signal,
-      )
-      .then((session) => {
-        resolved = true
-        return session
-      })
+/** The SDK build the tests of the current `describe.each` row run against. */
+let currentSdk: Red5proSdk | undefined
+let currentBuild: SdkBuild
 
-    await vi.waitFor(() => expect(methods()).toContain('PATCH /live/whip/resource/r1'))
-    await settle()
-    expect(resolved).toBe(false) // media does not flow yet: no Publish.Start before the channel opens
-
-    const session = await goLive(pending, index)
-    expect(methods()).toEqual([
-      'OPTIONS /live/whip/endpoint/stream1',
-      'POST /live/whip/endpoint/stream1',
-      'PATCH /live/whip/resource/r1',
-    ])
-    const [options, post, patch] = node.requests
-    expect(options!.query.get('signal')).toBe('true')
-    expect(post!.contentType).toBe('application/sdp')
-    expect(post!.body).toMatch(/^v=0\r\n[\s\S]*m=video[\s\S]*m=application/)
-    // connectionParams arrive intact and cannot inject parameters of their own
-    expect(post!.query.get('token')).toBe('a&b=c')
-    expect(post!.query.get('username')).toBe('ann')
-    expect(post!.query.has('b')).toBe(false)
-    expect(patch!.contentType).toBe('application/trickle-ice-sdpfrag')
-    expect(patch!.body).toContain('a=candidate:1 1 udp')
-
-    expect(session.mediaStream).toBe(stream)
-    expect(preview.srcObject).toBe(stream)
-    // The node's TURN server (OPTIONS Link header) reached this session's peer connection beside the
-    // caller's servers (the SDK alone keeps only one of the two lists), without rewriting the caller's object.
-    expect(peerOf().configuration?.iceServers).toEqual([
-      { username: 'u', credential: 'p', urls: 'turn:turn.example.com:3478' },
-      { urls: 'stun:stun.example.com' },
-    ])
-    expect(rtcConfiguration.iceServers).toEqual([{ urls: 'stun:stun.example.com' }])
+describe.each(findRed5proSdkBuilds())('with red5pro-webrtc-sdk $version ($source)', (build) => {
+  beforeAll(async () => {
+    // Imported after the globals are stubbed: 11-14 capture RTCPeerConnection when evaluated.
+    currentSdk = findRed5proSdk(await import(/* @vite-ignore */ build.entry))
+    currentBuild = build
+    expect(currentSdk).toBeDefined()
   })
 
-  it('close() sends one DELETE for the resource, closes the peer connection and is idempotent', async () => {
-    const session = await live(() =>
-      driver().publish(target('publish'), { mediaStream: cameraStream() }, new AbortController().signal),
-    )
-    const peer = peerOf()
-
-    await Promise.all([session.close(), session.close()])
-    await session.close()
-
-    expect(methods().filter((m) => m.startsWith('DELETE'))).toEqual(['DELETE /live/whip/resource/r1'])
-    expect(peer.closed).toBe(true)
-  })
-
-  it('captures the camera through the SDK when no mediaStream is given and previews it', async () => {
-    const captured = cameraStream()
-    const getUserMedia = vi.fn(async () => captured)
-    vi.stubGlobal(
-      'navigator',
-      Object.assign(Object.create(navigator) as Navigator, { mediaDevices: { getUserMedia } }),
-    )
-    try {
+  describe('red5proDriver().publish() with the real SDK', () => {
+    it('sends OPTIONS, POST offer and a trickle PATCH, and resolves only once the red5pro data channel opens', async () => {
+      const stream = cameraStream()
       const preview = document.createElement('video')
-      const session = await live(() =>
-        driver().publish(target('publish'), { mediaElement: preview }, new AbortController().signal),
-      )
-      expect(getUserMedia).toHaveBeenCalled()
-      expect(session.mediaStream).toBe(captured)
-      expect(preview.srcObject).toBe(captured)
-    } finally {
-      vi.stubGlobal('navigator', Object.getPrototypeOf(navigator) as Navigator)
-    }
-  })
+      const rtcConfiguration: RTCConfiguration = { iceServers: [{ urls: 'stun:stun.example.com' }] }
+      node.behaviour.link = '<turn:turn.example.com:3478>; rel="ice-server"; username="u"; credential="p"'
+      let resolved = false
+      const index = sessionPeers().length
+      const pending = driver()
+        .publish(
+          target('publish', 'stream1', { connectionParams: { token: 'a&b=c', username: 'ann' } }),
+          { mediaStream: stream, mediaElement: preview, rtcConfiguration },
+          new AbortController().signal,
+        )
+        .then((session) => {
+          resolved = true
+          return session
+        })
 
-  it('rejects with MEDIA_FAILED status 409 when the name is already published, with no unhandled rejection', async () => {
-    node.behaviour.postStatus = 409
+      await vi.waitFor(() => expect(methods()).toContain('PATCH /live/whip/resource/r1'))
+      await settle()
+      expect(resolved).toBe(false) // media does not flow yet: no Publish.Start before the channel opens
 
-    const error = await rejection(
-      driver().publish(target('publish'), { mediaStream: cameraStream() }, new AbortController().signal),
-    )
-    await settle()
+      const session = await goLive(pending, index)
+      expect(methods()).toEqual([
+        'OPTIONS /live/whip/endpoint/stream1',
+        'POST /live/whip/endpoint/stream1',
+        'PATCH /live/whip/resource/r1',
+      ])
+      const [options, post, patch] = node.requests
+      expect(options!.query.get('signal')).toBe('true')
+      expect(post!.contentType).toBe('application/sdp')
+      expect(post!.body).toMatch(/^v=0\r\n[\s\S]*m=video[\s\S]*m=application/)
+      // connectionParams arrive intact and cannot inject parameters of their own
+      expect(post!.query.get('token')).toBe('a&b=c')
+      expect(post!.query.get('username')).toBe('ann')
+      expect(post!.query.has('b')).toBe(false)
+      expect(patch!.contentType).toBe('application/trickle-ice-sdpfrag')
+      expect(patch!.body).toContain('a=candidate:1 1 udp')
 
-    expect(error.code).toBe('MEDIA_FAILED')
-    expect(error.status).toBe(409)
-    expect(error.message).toContain('already being published')
-    expect(error.streamName).toBe('stream1')
-    expect(unhandled).toEqual([])
-    expect(methods().some((m) => m.startsWith('DELETE'))).toBe(false) // nothing was created
-  })
-
-  it('rejects with MEDIA_FAILED status 401 (not authorised) when the node refuses the credentials', async () => {
-    node.behaviour.postStatus = 401
-
-    const error = await rejection(
-      driver().publish(target('publish'), { mediaStream: cameraStream() }, new AbortController().signal),
-    )
-    await settle()
-
-    expect(error.code).toBe('MEDIA_FAILED')
-    expect(error.status).toBe(401)
-    expect(error.message).toContain('not authorised')
-    expect(unhandled).toEqual([])
-  })
-
-  it('reports a network drop after start to onEnd once and DELETEs the resource (the SDK does not)', async () => {
-    const session = await live(() =>
-      driver().publish(target('publish'), { mediaStream: cameraStream() }, new AbortController().signal),
-    )
-    const ends: (Error | undefined)[] = []
-    session.onEnd((error) => ends.push(error))
-
-    peerOf().dropNetwork()
-
-    await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whip/resource/r1'))
-    expect(ends).toHaveLength(1)
-    expect(isBlueGreenError(ends[0], 'MEDIA_FAILED')).toBe(true)
-    const late: (Error | undefined)[] = []
-    session.onEnd((error) => late.push(error)) // registered after the end: still told, once
-    await settle()
-    expect(late).toEqual(ends)
-
-    await session.close() // allowed after an end, and sends no second DELETE
-    expect(methods().filter((m) => m.startsWith('DELETE'))).toHaveLength(1)
-    expect(ends).toHaveLength(1)
-  })
-
-  it('rejects with ABORTED when the signal aborts during start-up and DELETEs a resource created afterwards', async () => {
-    let releasePost: () => void = () => undefined
-    node.behaviour.holdPost = new Promise<void>((resolve) => (releasePost = resolve))
-    const controller = new AbortController()
-    const pending = driver().publish(target('publish'), { mediaStream: cameraStream() }, controller.signal)
-    await vi.waitFor(() => expect(methods()).toContain('POST /live/whip/endpoint/stream1'))
-    const peer = peerOf()
-
-    controller.abort(new Error('user left'))
-    const error = await rejection(pending)
-    expect(error.code).toBe('ABORTED')
-    expect(peer.closed).toBe(true)
-
-    releasePost() // the node answers the POST after all: the driver must free that resource
-    await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whip/resource/r1'))
-    await settle()
-    expect(unhandled).toEqual([])
-  })
-
-  it('rejects with ABORTED without any request when the signal is already aborted', async () => {
-    const controller = new AbortController()
-    controller.abort()
-
-    const error = await rejection(
-      driver().publish(target('publish'), { mediaStream: cameraStream() }, controller.signal),
-    )
-
-    expect(error.code).toBe('ABORTED')
-    expect(node.requests).toEqual([])
-  })
-
-  it('rejects with TIMEOUT after startTimeoutMs when the data channel never opens, and tears down', async () => {
-    const timers: (() => void)[] = []
-    const clock: Clock = {
-      now: () => 0,
-      setTimeout: (fn, ms) => (ms === 1000 ? timers.push(fn) : globalThis.setTimeout(fn, ms)),
-      clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
-    }
-    const pending = driver({ clock, startTimeoutMs: 1000 }).publish(
-      target('publish'),
-      { mediaStream: cameraStream() },
-      new AbortController().signal,
-    )
-    await vi.waitFor(() => expect(methods()).toContain('PATCH /live/whip/resource/r1'))
-
-    timers.forEach((fire) => fire())
-
-    const error = await rejection(pending)
-    expect(error.code).toBe('TIMEOUT')
-    await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whip/resource/r1'))
-  })
-})
-
-describe('red5proDriver().subscribe() with the real SDK', () => {
-  it('POSTs with a unique requestId per attempt, PATCHes its answer and candidates, and resolves when the channel opens', async () => {
-    const video = document.createElement('video')
-    document.body.append(video)
-    const d = driver()
-
-    const first = await live(() =>
-      d.subscribe(
-        target('subscribe', 'stream1', { connectionParams: { token: 'x&y' } }),
-        { mediaElement: video },
-        new AbortController().signal,
-      ),
-    )
-    const second = await live(() => d.subscribe(target('subscribe'), {}, new AbortController().signal))
-
-    const posts = node.requests.filter((r) => r.method === 'POST')
-    expect(posts).toHaveLength(2)
-    const ids = posts.map((p) => p.query.get('requestId'))
-    expect(ids[0]).toMatch(/^[0-9a-f-]{32,36}$/)
-    expect(ids[0]).not.toBe(ids[1])
-    expect(posts[0]!.query.get('token')).toBe('x&y')
-    expect(posts[0]!.query.has('y')).toBe(false)
-    const patches = node.requests.filter((r) => r.method === 'PATCH' && r.path === '/live/whep/resource/r1')
-    expect(patches.map((p) => p.contentType)).toEqual(['application/sdp', 'application/trickle-ice-sdpfrag'])
-    expect(patches[0]!.body).toMatch(/^v=0[\s\S]*a=recvonly[\s\S]*m=application/)
-    expect(video.srcObject).toBe(first.mediaStream)
-    expect(first.mediaStream).toBeDefined()
-    expect(second.mediaStream).toBeDefined()
-    expect(video.id).toBe('') // the SDK never gets to look the app's element up or rewrite it
-  })
-
-  it('close() sends the DELETE and detaches only its own stream from the element', async () => {
-    const video = document.createElement('video')
-    const session = await live(() =>
-      driver().subscribe(target('subscribe'), { mediaElement: video }, new AbortController().signal),
-    )
-    expect(video.srcObject).toBe(session.mediaStream)
-
-    await session.close()
-    await session.close()
-
-    expect(methods().filter((m) => m.startsWith('DELETE'))).toEqual(['DELETE /live/whep/resource/r1'])
-    expect(video.srcObject).toBeNull()
-  })
-
-  it('rejects with STREAM_NOT_FOUND on WHEP 404, with no unhandled rejection and nothing to DELETE', async () => {
-    node.behaviour.postStatus = 404
-
-    const error = await rejection(
-      driver().subscribe(target('subscribe', 'missing'), {}, new AbortController().signal),
-    )
-    await settle()
-
-    expect(error.code).toBe('STREAM_NOT_FOUND')
-    expect(error.status).toBe(404)
-    expect(error.streamName).toBe('missing')
-    expect(error.message).toContain('"missing"')
-    expect(unhandled).toEqual([])
-    expect(methods().some((m) => m.startsWith('DELETE'))).toBe(false)
-  })
-
-  it('rejects with MEDIA_FAILED status 406 when the node rejects the connection (the SDK only says "Stream failure.")', async () => {
-    node.behaviour.postStatus = 406
-
-    const error = await rejection(driver().subscribe(target('subscribe'), {}, new AbortController().signal))
-    await settle()
-
-    expect(error.code).toBe('MEDIA_FAILED')
-    expect(error.status).toBe(406)
-    expect(unhandled).toEqual([])
-  })
-
-  it('reports a network drop after start to onEnd once; the node gets its DELETE', async () => {
-    const session = await live(() =>
-      driver().subscribe(target('subscribe'), {}, new AbortController().signal),
-    )
-    const ends: (Error | undefined)[] = []
-    session.onEnd((error) => ends.push(error))
-
-    peerOf().dropNetwork()
-
-    await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whep/resource/r1'))
-    expect(ends).toHaveLength(1)
-    expect(isBlueGreenError(ends[0], 'MEDIA_FAILED')).toBe(true)
-    await session.close()
-    expect(methods().filter((m) => m.startsWith('DELETE'))).toHaveLength(1)
-  })
-
-  it('reports the publisher going away (Subscribe.Play.Unpublish) to onEnd as STREAM_NOT_FOUND', async () => {
-    const session = await live(() =>
-      driver().subscribe(target('subscribe'), {}, new AbortController().signal),
-    )
-    const ends: (Error | undefined)[] = []
-    session.onEnd((error) => ends.push(error))
-
-    const channel = peerOf().channels.find((c) => c.label === 'red5pro')!
-    channel.onmessage?.({
-      data: JSON.stringify({ data: { type: 'status', code: 'NetStream.Play.UnpublishNotify' } }),
+      expect(session.mediaStream).toBe(stream)
+      expect(preview.srcObject).toBe(stream)
+      // The node's TURN server (OPTIONS Link header) reached this session's peer connection beside the
+      // caller's servers (the SDK alone keeps only one of the two lists), without rewriting the caller's object.
+      expect(peerOf().configuration?.iceServers).toEqual([
+        { username: 'u', credential: 'p', urls: 'turn:turn.example.com:3478' },
+        { urls: 'stun:stun.example.com' },
+      ])
+      expect(rtcConfiguration.iceServers).toEqual([{ urls: 'stun:stun.example.com' }])
     })
 
-    expect(ends).toHaveLength(1)
-    expect(isBlueGreenError(ends[0], 'STREAM_NOT_FOUND')).toBe(true)
-    await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whep/resource/r1'))
+    it('close() sends one DELETE for the resource, closes the peer connection and is idempotent', async () => {
+      const session = await live(() =>
+        driver().publish(target('publish'), { mediaStream: cameraStream() }, new AbortController().signal),
+      )
+      const peer = peerOf()
+
+      await Promise.all([session.close(), session.close()])
+      await session.close()
+
+      expect(methods().filter((m) => m.startsWith('DELETE'))).toEqual(['DELETE /live/whip/resource/r1'])
+      expect(peer.closed).toBe(true)
+    })
+
+    it('captures the camera through the SDK when no mediaStream is given and previews it', async () => {
+      const captured = cameraStream()
+      const getUserMedia = vi.fn(async () => captured)
+      vi.stubGlobal(
+        'navigator',
+        Object.assign(Object.create(navigator) as Navigator, { mediaDevices: { getUserMedia } }),
+      )
+      try {
+        const preview = document.createElement('video')
+        const session = await live(() =>
+          driver().publish(target('publish'), { mediaElement: preview }, new AbortController().signal),
+        )
+        expect(getUserMedia).toHaveBeenCalled()
+        expect(session.mediaStream).toBe(captured)
+        expect(preview.srcObject).toBe(captured)
+      } finally {
+        vi.stubGlobal('navigator', Object.getPrototypeOf(navigator) as Navigator)
+      }
+    })
+
+    it('rejects with MEDIA_FAILED status 409 when the name is already published, with no unhandled rejection', async () => {
+      node.behaviour.postStatus = 409
+
+      const error = await rejection(
+        driver().publish(target('publish'), { mediaStream: cameraStream() }, new AbortController().signal),
+      )
+      await settle()
+
+      expect(error.code).toBe('MEDIA_FAILED')
+      expect(error.status).toBe(409)
+      expect(error.message).toContain('already being published')
+      expect(error.streamName).toBe('stream1')
+      expect(unhandled).toEqual([])
+      expect(methods().some((m) => m.startsWith('DELETE'))).toBe(false) // nothing was created
+    })
+
+    it('rejects with MEDIA_FAILED status 401 (not authorised) when the node refuses the credentials', async () => {
+      node.behaviour.postStatus = 401
+
+      const error = await rejection(
+        driver().publish(target('publish'), { mediaStream: cameraStream() }, new AbortController().signal),
+      )
+      await settle()
+
+      expect(error.code).toBe('MEDIA_FAILED')
+      expect(error.status).toBe(401)
+      expect(error.message).toContain('not authorised')
+      expect(unhandled).toEqual([])
+    })
+
+    it('reports a network drop after start to onEnd once and DELETEs the resource (the SDK does not)', async () => {
+      const session = await live(() =>
+        driver().publish(target('publish'), { mediaStream: cameraStream() }, new AbortController().signal),
+      )
+      const ends: (Error | undefined)[] = []
+      session.onEnd((error) => ends.push(error))
+
+      peerOf().dropNetwork()
+
+      await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whip/resource/r1'))
+      expect(ends).toHaveLength(1)
+      expect(isBlueGreenError(ends[0], 'MEDIA_FAILED')).toBe(true)
+      const late: (Error | undefined)[] = []
+      session.onEnd((error) => late.push(error)) // registered after the end: still told, once
+      await settle()
+      expect(late).toEqual(ends)
+
+      await session.close() // allowed after an end, and sends no second DELETE
+      expect(methods().filter((m) => m.startsWith('DELETE'))).toHaveLength(1)
+      expect(ends).toHaveLength(1)
+    })
+
+    it('rejects with ABORTED when the signal aborts during start-up and DELETEs a resource created afterwards', async () => {
+      let releasePost: () => void = () => undefined
+      node.behaviour.holdPost = new Promise<void>((resolve) => (releasePost = resolve))
+      const controller = new AbortController()
+      const pending = driver().publish(target('publish'), { mediaStream: cameraStream() }, controller.signal)
+      await vi.waitFor(() => expect(methods()).toContain('POST /live/whip/endpoint/stream1'))
+      const peer = peerOf()
+
+      controller.abort(new Error('user left'))
+      const error = await rejection(pending)
+      expect(error.code).toBe('ABORTED')
+      expect(peer.closed).toBe(true)
+
+      releasePost() // the node answers the POST after all: the driver must free that resource
+      await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whip/resource/r1'))
+      await settle()
+      expect(unhandled).toEqual([])
+    })
+
+    it('rejects with ABORTED without any request when the signal is already aborted', async () => {
+      const controller = new AbortController()
+      controller.abort()
+
+      const error = await rejection(
+        driver().publish(target('publish'), { mediaStream: cameraStream() }, controller.signal),
+      )
+
+      expect(error.code).toBe('ABORTED')
+      expect(node.requests).toEqual([])
+    })
+
+    it('rejects with TIMEOUT after startTimeoutMs when the data channel never opens, and tears down', async () => {
+      const timers: (() => void)[] = []
+      const clock: Clock = {
+        now: () => 0,
+        setTimeout: (fn, ms) => (ms === 1000 ? timers.push(fn) : globalThis.setTimeout(fn, ms)),
+        clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+      }
+      const pending = driver({ clock, startTimeoutMs: 1000 }).publish(
+        target('publish'),
+        { mediaStream: cameraStream() },
+        new AbortController().signal,
+      )
+      await vi.waitFor(() => expect(methods()).toContain('PATCH /live/whip/resource/r1'))
+
+      timers.forEach((fire) => fire())
+
+      const error = await rejection(pending)
+      expect(error.code).toBe('TIMEOUT')
+      await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whip/resource/r1'))
+    })
   })
 
-  it('rejects with ABORTED when aborted while the POST is in flight and DELETEs the resource answered afterwards', async () => {
-    let releasePost: () => void = () => undefined
-    node.behaviour.holdPost = new Promise<void>((resolve) => (releasePost = resolve))
-    const controller = new AbortController()
-    const pending = driver().subscribe(target('subscribe'), {}, controller.signal)
-    await vi.waitFor(() => expect(methods()).toContain('POST /live/whep/endpoint/stream1'))
+  describe('red5proDriver().subscribe() with the real SDK', () => {
+    it('POSTs with a unique requestId per attempt, PATCHes its answer and candidates, and resolves when the channel opens', async () => {
+      const video = document.createElement('video')
+      document.body.append(video)
+      const d = driver()
 
-    controller.abort()
-    expect((await rejection(pending)).code).toBe('ABORTED')
+      const first = await live(() =>
+        d.subscribe(
+          target('subscribe', 'stream1', { connectionParams: { token: 'x&y' } }),
+          { mediaElement: video },
+          new AbortController().signal,
+        ),
+      )
+      const second = await live(() => d.subscribe(target('subscribe'), {}, new AbortController().signal))
 
-    releasePost()
-    await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whep/resource/r1'))
-    await settle()
-    expect(unhandled).toEqual([])
+      const posts = node.requests.filter((r) => r.method === 'POST')
+      expect(posts).toHaveLength(2)
+      const ids = posts.map((p) => p.query.get('requestId'))
+      expect(ids[0]).toMatch(/^[0-9a-f-]{32,36}$/)
+      expect(ids[0]).not.toBe(ids[1])
+      expect(posts[0]!.query.get('token')).toBe('x&y')
+      expect(posts[0]!.query.has('y')).toBe(false)
+      const patches = node.requests.filter((r) => r.method === 'PATCH' && r.path === '/live/whep/resource/r1')
+      expect(patches.map((p) => p.contentType)).toEqual([
+        'application/sdp',
+        'application/trickle-ice-sdpfrag',
+      ])
+      expect(patches[0]!.body).toMatch(/^v=0[\s\S]*a=recvonly[\s\S]*m=application/)
+      expect(video.srcObject).toBe(first.mediaStream)
+      expect(first.mediaStream).toBeDefined()
+      expect(second.mediaStream).toBeDefined()
+      expect(video.id).toBe('') // the SDK never gets to look the app's element up or rewrite it
+    })
+
+    it('close() sends the DELETE and detaches only its own stream from the element', async () => {
+      const video = document.createElement('video')
+      const session = await live(() =>
+        driver().subscribe(target('subscribe'), { mediaElement: video }, new AbortController().signal),
+      )
+      expect(video.srcObject).toBe(session.mediaStream)
+
+      await session.close()
+      await session.close()
+
+      expect(methods().filter((m) => m.startsWith('DELETE'))).toEqual(['DELETE /live/whep/resource/r1'])
+      expect(video.srcObject).toBeNull()
+    })
+
+    it('rejects with STREAM_NOT_FOUND on WHEP 404, with no unhandled rejection and nothing to DELETE', async () => {
+      node.behaviour.postStatus = 404
+
+      const error = await rejection(
+        driver().subscribe(target('subscribe', 'missing'), {}, new AbortController().signal),
+      )
+      await settle()
+
+      expect(error.code).toBe('STREAM_NOT_FOUND')
+      expect(error.status).toBe(404)
+      expect(error.streamName).toBe('missing')
+      expect(error.message).toContain('"missing"')
+      expect(unhandled).toEqual([])
+      expect(methods().some((m) => m.startsWith('DELETE'))).toBe(false)
+    })
+
+    it('rejects with MEDIA_FAILED status 406 when the node rejects the connection (the SDK only says "Stream failure.")', async () => {
+      node.behaviour.postStatus = 406
+
+      const error = await rejection(driver().subscribe(target('subscribe'), {}, new AbortController().signal))
+      await settle()
+
+      expect(error.code).toBe('MEDIA_FAILED')
+      expect(error.status).toBe(406)
+      expect(unhandled).toEqual([])
+    })
+
+    it('reports a network drop after start to onEnd once; the node gets its DELETE', async () => {
+      const session = await live(() =>
+        driver().subscribe(target('subscribe'), {}, new AbortController().signal),
+      )
+      const ends: (Error | undefined)[] = []
+      session.onEnd((error) => ends.push(error))
+
+      peerOf().dropNetwork()
+
+      await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whep/resource/r1'))
+      expect(ends).toHaveLength(1)
+      expect(isBlueGreenError(ends[0], 'MEDIA_FAILED')).toBe(true)
+      await session.close()
+      expect(methods().filter((m) => m.startsWith('DELETE'))).toHaveLength(1)
+    })
+
+    it('reports the publisher going away (Subscribe.Play.Unpublish) to onEnd as STREAM_NOT_FOUND', async () => {
+      const session = await live(() =>
+        driver().subscribe(target('subscribe'), {}, new AbortController().signal),
+      )
+      const ends: (Error | undefined)[] = []
+      session.onEnd((error) => ends.push(error))
+
+      const channel = peerOf().channels.find((c) => c.label === 'red5pro')!
+      channel.onmessage?.({
+        data: JSON.stringify({ data: { type: 'status', code: 'NetStream.Play.UnpublishNotify' } }),
+      })
+
+      expect(ends).toHaveLength(1)
+      expect(isBlueGreenError(ends[0], 'STREAM_NOT_FOUND')).toBe(true)
+      await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whep/resource/r1'))
+    })
+
+    it('rejects with ABORTED when aborted while the POST is in flight and DELETEs the resource answered afterwards', async () => {
+      let releasePost: () => void = () => undefined
+      node.behaviour.holdPost = new Promise<void>((resolve) => (releasePost = resolve))
+      const controller = new AbortController()
+      const pending = driver().subscribe(target('subscribe'), {}, controller.signal)
+      await vi.waitFor(() => expect(methods()).toContain('POST /live/whep/endpoint/stream1'))
+
+      controller.abort()
+      expect((await rejection(pending)).code).toBe('ABORTED')
+
+      releasePost()
+      await vi.waitFor(() => expect(methods()).toContain('DELETE /live/whep/resource/r1'))
+      await settle()
+      expect(unhandled).toEqual([])
+    })
+  })
+
+  describe('red5proDriver() on what differs between generations', () => {
+    it('finds out what the loaded build offers from its exports and prototypes, not its version', () => {
+      const found = capabilitiesOf(currentSdk!)
+      const major = majorOf(currentBuild)
+      expect(found.generation).toBe(major >= 15 ? 'ts' : 'classic')
+      expect(found.endpoint).toBe(major >= 13)
+      expect(found.statsMonitorByDefault).toBe(currentBuild.version === '15.2.0')
+      if (major >= 15) {
+        expect(found.build).toMatch(/^15\./)
+      } else {
+        expect(found.build).toBe('11-14 (no getVersion)')
+      }
+    })
+
+    const fast = { livenessIntervalMs: 50, inactivityTimeoutMs: 200, disconnectGraceMs: 100 }
+
+    it.each(['publish', 'subscribe'] as const)(
+      '%s: notices a frozen node from the peer connection statistics (no SDK event), closes the connection and DELETEs',
+      async (kind) => {
+        const d = driver(fast)
+        const session = await live(() =>
+          kind === 'publish'
+            ? d.publish(target('publish'), { mediaStream: cameraStream() }, new AbortController().signal)
+            : d.subscribe(target('subscribe'), {}, new AbortController().signal),
+        )
+        const ends: (Error | undefined)[] = []
+        session.onEnd((error) => ends.push(error))
+        const peer = peerOf()
+
+        peer.freeze()
+
+        await vi.waitFor(() => expect(ends).toHaveLength(1), { timeout: 3000 })
+        expect(isBlueGreenError(ends[0], 'MEDIA_FAILED')).toBe(true)
+        expect(ends[0]!.message).toContain('nothing received')
+        // What the SDK leaves open on 15.x viewers is released: the connection and the node's resource.
+        await vi.waitFor(() => expect(peer.closed).toBe(true))
+        await vi.waitFor(() =>
+          expect(methods()).toContain(`DELETE /live/${kind === 'publish' ? 'whip' : 'whep'}/resource/r1`),
+        )
+        await session.close()
+        expect(methods().filter((m) => m.startsWith('DELETE'))).toHaveLength(1)
+      },
+    )
+
+    it('a healthy session is not ended by the watch', async () => {
+      const session = await live(() =>
+        driver(fast).subscribe(target('subscribe'), {}, new AbortController().signal),
+      )
+      const ends: (Error | undefined)[] = []
+      session.onEnd((error) => ends.push(error))
+
+      await new Promise((resolve) => setTimeout(resolve, 600))
+
+      expect(ends).toEqual([])
+      expect(peerOf().statsReads).toBeGreaterThan(3)
+    })
+
+    it('leaves no stats monitor polling the closed publisher (15.2 turns one on by default)', async () => {
+      const session = await live(() =>
+        driver().publish(target('publish'), { mediaStream: cameraStream() }, new AbortController().signal),
+      )
+      const peer = peerOf()
+      await session.close()
+      const readsAtClose = peer.statsReads
+
+      await new Promise((resolve) => setTimeout(resolve, 3300)) // 15.2's monitor interval is 3 s
+
+      expect(peer.statsReads).toBe(readsAtClose)
+    })
+
+    it('names the generation it drives in the log, and sees a second copy of the SDK on the page', async () => {
+      const lines: string[] = []
+      const logger = {
+        info: (m: string) => lines.push(`info ${m}`),
+        warn: (m: string) => lines.push(`warn ${m}`),
+      }
+      vi.stubGlobal('red5prosdk', {
+        WHIPClient: function WHIPClient() {},
+        WHEPClient: function WHEPClient() {},
+      })
+      try {
+        await live(() =>
+          driver({ logger }).publish(
+            target('publish'),
+            { mediaStream: cameraStream() },
+            new AbortController().signal,
+          ),
+        )
+      } finally {
+        vi.stubGlobal('red5prosdk', undefined)
+      }
+      const generation = majorOf(currentBuild) >= 15 ? 'ts' : 'classic'
+      expect(lines.find((l) => l.includes('using red5pro-webrtc-sdk'))).toContain(`(${generation} generation`)
+      expect(lines.some((l) => l.startsWith('warn') && l.includes('second copy'))).toBe(true)
+    })
   })
 })

@@ -148,6 +148,26 @@ describe('red5proDriver() in Node', () => {
     expect(configs[0]!.requestId).toBe(configs[0]!.subscriptionId)
   })
 
+  it('says which SDK build lacks which method, as DRIVER_UNAVAILABLE (retrying cannot help), before starting anything', async () => {
+    const { sdk, configs } = recordingSdk()
+    const old = { ...sdk, getVersion: () => '99.0.0' } as Red5proSdk
+    class NoInitWithStream extends (old.WHIPClient as new () => object) {}
+    Object.defineProperty(NoInitWithStream.prototype, 'initWithStream', { value: undefined })
+    const odd = { ...old, WHIPClient: NoInitWithStream } as unknown as Red5proSdk
+
+    const error = await rejection(
+      red5proDriver({ sdk: odd }).publish(
+        target('https://sm.example.com/live/whip/endpoint/stream1'),
+        { mediaStream: {} as MediaStream },
+        new AbortController().signal,
+      ),
+    )
+
+    expect(error.code).toBe('DRIVER_UNAVAILABLE')
+    expect(error.message).toContain('red5pro-webrtc-sdk 99.0.0 has no WHIPClient.initWithStream()')
+    expect(configs).toEqual([])
+  })
+
   it('refuses a proxy URL with other query parameters before loading any SDK', async () => {
     const { sdk, configs } = recordingSdk()
     const endpoint = 'https://sm2.example.com/as/v1/proxy/whip/live/stream1?host=10.0.0.5&x=1'

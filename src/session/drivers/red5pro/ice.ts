@@ -24,7 +24,10 @@ function isIceServer(value: unknown): value is RTCIceServer {
  * without duplicates. Anything that is not an object (11-14 resolve nothing when OPTIONS fails) becomes
  * `{ links: configured }`. @internal
  */
-export function mergeIceServers(result: unknown, configured: readonly RTCIceServer[]): unknown {
+export function mergeIceServers(
+  result: unknown,
+  configured: readonly RTCIceServer[],
+): Record<string, unknown> & { links: RTCIceServer[] } {
   const base = typeof result === 'object' && result !== null ? (result as Record<string, unknown>) : {}
   const advertised = Array.isArray(base.links) ? base.links.filter(isIceServer) : []
   const seen = new Set<string>()

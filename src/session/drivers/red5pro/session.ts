@@ -110,6 +110,9 @@ export class Red5proSession implements DriverSession {
   private helper: SdkSignalingHelper | undefined
   private readonly deletes: Promise<void>[] = []
   private offerInFlight: Promise<void> | undefined
+  /** The POST has settled and a DELETE went out after it (15 keeps its resource URL after tearDown). */
+  private deletedAfterOffer = false
+  private offerSettled = false
   private signalingFailure: unknown
   private localStream: MediaStream | undefined
   private endListeners: ((error?: Error) => void)[] = []
@@ -332,16 +335,24 @@ export class Red5proSession implements DriverSession {
     const rtc = config.rtcConfiguration as RTCConfiguration
     const configured = rtc.iceServers ?? []
     if (typeof getOptions === 'function' && configured.length > 0) {
-      helper.getOptions = async (...args: unknown[]) =>
-        mergeIceServers(await getOptions.apply(helper, args), configured)
-      // The merged list arrives as `links`; an empty configured list is what makes 15.2 use them.
-      rtc.iceServers = []
+      helper.getOptions = async (...args: unknown[]) => {
+        const merged = mergeIceServers(await getOptions.apply(helper, args), configured)
+        // Every generation ends up with the merged list: 11 and 15.0 take `links`; 12-14 build the peer
+        // connection from the configuration object they were given (this one, by reference), and 15.2
+        // keeps it when its list is not empty.
+        rtc.iceServers = merged.links
+        return merged
+      }
     }
     const postSDPOffer = helper.postSDPOffer
     if (typeof postSDPOffer === 'function') {
       helper.postSDPOffer = (...args: unknown[]) => {
         const posted = Promise.resolve(postSDPOffer.apply(helper, args))
-        this.offerInFlight = posted.then(noop, noop)
+        this.offerSettled = false
+        this.offerInFlight = posted.then(
+          () => void (this.offerSettled = true),
+          () => void (this.offerSettled = true),
+        )
         return posted.catch((failure: unknown) => {
           this.signalingFailure = failure
           return Promise.reject(failure)
@@ -351,6 +362,7 @@ export class Red5proSession implements DriverSession {
     const tearDown = helper.tearDown
     if (typeof tearDown === 'function') {
       helper.tearDown = (...args: unknown[]) => {
+        this.deletedAfterOffer ||= this.offerSettled
         let pending: Promise<unknown>
         try {
           pending = Promise.resolve(tearDown.apply(helper, args))
@@ -590,9 +602,11 @@ export class Red5proSession implements DriverSession {
     const helper = this.helper
     if (this.offerInFlight && typeof helper?.tearDown === 'function') {
       // A POST answered after the release created a resource only the helper knows: DELETE it too
-      // (a no-op when there is none).
+      // (a no-op when there is none), unless the release already did, after the answer.
       await this.until(deadline, this.offerInFlight)
-      swallow(helper.tearDown())
+      if (!this.deletedAfterOffer) {
+        swallow(helper.tearDown())
+      }
       await this.until(deadline, Promise.all(this.deletes))
     }
     client.off('*', this.onSdkEvent)
