@@ -30,6 +30,7 @@ import {
   type OutageResult,
   type PromotionResult,
 } from '../test/e2e/helpers/scenarios'
+import { findRed5proSdkBuilds } from '../test/helpers/red5proBuilds'
 import { percentile } from './stats'
 import type { BenchResult } from './types'
 
@@ -54,11 +55,27 @@ export default async function gapsBench(): Promise<BenchResult> {
       promotions.push(await promotionScenario(browser, harness))
     }
     const outages: [string, OutageResult][] = [
-      ['green (Stream Manager 1.x, Red5 SDK)', await outageScenario(browser, harness, { on: 'green' })],
+      [
+        'green (Stream Manager 1.x, Red5 SDK 11.0.0 from npm)',
+        await outageScenario(browser, harness, { on: 'green' }),
+      ],
       ['blue (Stream Manager 2.0, whipDriver)', await outageScenario(browser, harness, { on: 'blue' })],
     ]
     const [, sdkOutage] = outages[0]!
     const [, whipOutage] = outages[1]!
+    // The same outage with every other Red5 SDK build found (RED5PRO_SDK_BUILDS, see DEVELOPERS.md).
+    const otherBuilds = findRed5proSdkBuilds().filter((b) => b.source !== 'npm' && b.version !== '11.0.0')
+    const byBuild: Record<string, number> = {}
+    for (const build of otherBuilds) {
+      const sdkHarness = await startHarnessServer({ red5proSdkDir: build.dir })
+      try {
+        const result = await outageScenario(browser, sdkHarness, { on: 'green' })
+        outages.push([`green (Stream Manager 1.x, Red5 SDK ${build.version})`, result])
+        byBuild[build.version] = result.outageGapMs
+      } finally {
+        await sdkHarness.close()
+      }
+    }
 
     const mbb = promotions.map((p) => p.makeBeforeBreak.longestGapMs)
     const bbm = promotions.map((p) => p.breakBeforeMake.longestGapMs)
@@ -97,10 +114,13 @@ export default async function gapsBench(): Promise<BenchResult> {
           `${o.viewerBackAfterPromotionMs} | ${o.broadcasterBackAfterPromotionMs} | ${o.viewerAttempts} |`,
       ),
       '',
-      '- Noticing the drop dominates. The Red5 SDK ends a session only after ICE has been `disconnected` for 5 s, and',
-      "  Chromium needs several seconds without answers to call it disconnected; whipDriver's defaults wait 3 s of",
-      '  silence (`inactivityTimeoutMs`) plus a 2 s grace (`disconnectGraceMs`). Recovery itself (revalidate, assign,',
-      '  connect) takes about a second.',
+      '- Noticing the drop dominates. Both drivers now watch the peer connection the same way (drivers/liveness.ts):',
+      '  3 s without anything received (`inactivityTimeoutMs`) plus a 2 s grace (`disconnectGraceMs`), read every',
+      "  second; the Red5 SDK's own signals came 11-18 s after the node died (15.x viewers: none at all). Recovery",
+      '  itself (revalidate, assign, connect) takes about a second.',
+      otherBuilds.length > 0
+        ? `- Red5 SDK builds measured besides npm's 11.0.0: ${otherBuilds.map((b) => b.version).join(', ')} (RED5PRO_SDK_BUILDS).`
+        : '- Only the npm 11.0.0 build of the Red5 SDK was available; set RED5PRO_SDK_BUILDS (DEVELOPERS.md) to measure 12-15.2.',
     ].join('\n')
     return {
       title: 'Frame gaps during a promotion and an outage (Chromium, real media)',
@@ -120,6 +140,9 @@ export default async function gapsBench(): Promise<BenchResult> {
         outageGapWhipMs: whipOutage.outageGapMs,
         outageDetectedAfterWhipMs: whipOutage.viewerDetectedAfterMs,
         outageRecoveryAfterPromotionWhipMs: whipOutage.viewerBackAfterPromotionMs,
+        ...Object.fromEntries(
+          Object.entries(byBuild).map(([version, gap]) => [`outageGapRed5proSdk${version}Ms`, gap]),
+        ),
       },
     }
   } finally {
