@@ -33,3 +33,37 @@ describe("driver 'auto' in a browser", () => {
     expect(await pick(assignment('https://sm.example.com/live/whep/endpoint/t'))).toBe(sm1)
   })
 })
+
+describe("driver 'auto' with other installs of red5pro-webrtc-sdk", () => {
+  afterEach(() => {
+    vi.doUnmock('red5pro-webrtc-sdk')
+    vi.resetModules()
+  })
+
+  async function freshPicker(exports: Record<string, unknown>) {
+    vi.resetModules()
+    // Every key the driver may read is listed: vitest's mocked modules throw on missing exports.
+    const keys = ['default', 'WHIPClient', 'WHEPClient', 'getVersion', 'defaultWhipPublisherConfig']
+    vi.doMock('red5pro-webrtc-sdk', () => ({
+      ...Object.fromEntries(keys.map((key) => [key, undefined])),
+      ...exports,
+    }))
+    vi.stubGlobal('RTCPeerConnection', function RTCPeerConnection() {})
+    const { createDriverPicker: create } = await import('./auto')
+    return create(resolveEnvironment({}), 'auto')
+  }
+
+  it('falls back to whipDriver when a bundler alias replaced the SDK with an empty module', async () => {
+    const pick = await freshPicker({ default: {} })
+    expect((await pick(assignment('https://sm.example.com/live/whep/endpoint/s'))).name).toBe('whip')
+  })
+
+  it('uses the Red5 SDK on the Stream Manager 2.0 proxy too when the build has `endpoint` (13+)', async () => {
+    function WHIPClient(): void {}
+    function WHEPClient(): void {}
+    // A 15-shaped module: no setView, no shared objects.
+    const pick = await freshPicker({ WHIPClient, WHEPClient, getVersion: () => '15.2.0' })
+    const sm2 = await pick(assignment('https://sm.example.com/as/v1/proxy/whep/live/s?host=10.0.0.5'))
+    expect(sm2.name).toBe('red5pro')
+  })
+})
