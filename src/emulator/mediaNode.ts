@@ -239,6 +239,8 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
       // one that works (knowledge/toolchain.md).
       iceAdditionalHostAddresses: ['127.0.0.1'],
       iceUseIpv6: false,
+      // Media on loopback only, like the HTTP server (docs/emulator.md): werift binds 0.0.0.0 otherwise.
+      iceInterfaceAddresses: { udp4: '127.0.0.1' },
       // One transport for every m-line. Without it, werift's server-offer peer (WHEP) gathers one per
       // m-line, and close() never releases the ones BUNDLE left unused: their UDP sockets stay open
       // (2 per Red5 SDK subscriber) and keep the process alive after the emulator closes.

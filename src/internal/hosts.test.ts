@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { hostMatches, hostOfAddress, isLoopbackHost } from './hosts'
+import { hostAllowed, hostMatches, hostOfAddress, isLoopbackHost } from './hosts'
 
 describe('allowedHosts patterns: `*` is one or more whole DNS labels', () => {
   it.each([
@@ -21,6 +21,24 @@ describe('allowedHosts patterns: `*` is one or more whole DNS labels', () => {
   })
 })
 
+describe('allowedHosts lists', () => {
+  it('a host matching any one pattern is allowed (any of, not all of)', () => {
+    expect(hostAllowed('a.example.com', ['*.example.com', 'other.net'])).toBe(true)
+    expect(hostAllowed('other.net', ['*.example.com', 'other.net'])).toBe(true)
+    expect(hostAllowed('third.org', ['*.example.com', 'other.net'])).toBe(false)
+    expect(hostAllowed('a.example.com', [])).toBe(false)
+  })
+
+  it('matching takes polynomial time: 8 stars against a 121-label host that does not match', () => {
+    const host = `${'a.'.repeat(120)}com`
+    const pattern = `${'*.'.repeat(8)}b.com`
+    const started = performance.now()
+    expect(hostMatches(host, pattern)).toBe(false)
+    expect(hostMatches(host, `${'*.'.repeat(8)}com`)).toBe(true)
+    expect(performance.now() - started).toBeLessThan(100)
+  })
+})
+
 describe('loopback and node addresses', () => {
   it.each([
     ['localhost', true],
@@ -30,6 +48,13 @@ describe('loopback and node addresses', () => {
     ['[::1]', true],
     ['10.0.0.1', false],
     ['localhost.example.com', false],
+    ['127.0.0.1.evil.net', false],
+    ['x127.0.0.1', false],
+    ['127.0.0.1.', true],
+    ['LOCALHOST', true],
+    ['0:0:0:0:0:0:0:1', true],
+    ['[::2]', false],
+    ['evillocalhost', false],
   ])('isLoopbackHost(%s) -> %s', (host, expected) => {
     expect(isLoopbackHost(host)).toBe(expected)
   })

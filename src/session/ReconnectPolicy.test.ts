@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest'
 
 import { BlueGreenError } from '../errors'
+import { recordEvents } from '../testing/recorder'
+import { FakeWorld } from './__fixtures__/world'
+import type { SessionEventMap } from './events'
 import { resolveSessionSettings } from './options'
 import { askPolicy, defaultReconnectPolicy } from './ReconnectPolicy'
 
@@ -45,6 +48,10 @@ describe('askPolicy()', () => {
 
   it('passes a delay through', () => {
     expect(askPolicy({ nextDelayMs: () => 42 }, context)).toEqual({ delayMs: 42 })
+  })
+
+  it('passes 0 ms through: reconnect at once is a delay, not a stop', () => {
+    expect(askPolicy({ nextDelayMs: () => 0 }, context)).toEqual({ delayMs: 0 })
   })
 
   it('turns null into a deliberate stop', () => {
@@ -100,5 +107,30 @@ describe('resolveSessionSettings()', () => {
     expect(() => resolveSessionSettings({ migration }, Math.random)).toThrow(
       expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringContaining(text) }),
     )
+  })
+})
+
+describe('a policy returning 0 ms', () => {
+  it('reconnects at once after a drop, with delayMs 0, and the session is live again', async () => {
+    const world = new FakeWorld({
+      revision: 1,
+      roles: { production: 'green' },
+      environments: { green: {} },
+    })
+    const { sessions } = world.client({ reconnect: { nextDelayMs: () => 0 } })
+    try {
+      const starting = sessions.publish({ streamName: 'cam' })
+      await world.clock.flush()
+      const session = await starting
+      const events = recordEvents<SessionEventMap>(session, ['reconnecting', 'failed'])
+      world.driver.simulateDrop()
+      await world.clock.runAll()
+      expect(events.payloads('reconnecting').map((e) => e.delayMs)).toEqual([0])
+      expect(events.payloads('failed')).toEqual([])
+      expect(session.state).toBe('live')
+      events.stop()
+    } finally {
+      await sessions.close()
+    }
   })
 })
