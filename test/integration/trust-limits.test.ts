@@ -12,6 +12,7 @@ import { startHttpServer } from '../../src/emulator/http'
 import { scopedLogger, type FetchLike } from '../../src/environment'
 import { isBlueGreenError } from '../../src/errors'
 import { startManifestServer } from '../helpers/manifestServer'
+import { countingFetch } from '../helpers/countingFetch'
 import { manifest } from '../helpers/manifests'
 
 const open: { close(): Promise<void> }[] = []
@@ -48,36 +49,6 @@ async function sizedServer(): Promise<string> {
   })
   open.push(s)
   return s.url
-}
-
-/** The real fetch, counting the body bytes the client pulls. */
-function countingFetch(): { fetch: FetchLike; read(): number } {
-  let read = 0
-  const fetchImpl: FetchLike = async (input, init) => {
-    const response = await fetch(input, init)
-    if (!response.body) {
-      return response
-    }
-    const reader = response.body.getReader()
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const { done, value } = await reader.read()
-        if (done) {
-          controller.close()
-          return
-        }
-        read += value.byteLength
-        controller.enqueue(value)
-      },
-      cancel: (reason) => reader.cancel(reason),
-    })
-    return new Response(body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    })
-  }
-  return { fetch: fetchImpl, read: () => read }
 }
 
 async function load(url: string, fetchImpl?: FetchLike): Promise<string | number> {

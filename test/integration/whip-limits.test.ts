@@ -8,10 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { MediaStream, MediaStreamTrack, RTCPeerConnection } from 'werift'
 
 import { startHttpServer } from '../../src/emulator/http'
-import { scopedLogger, systemClock, type Clock, type FetchLike } from '../../src/environment'
+import { scopedLogger, systemClock, type Clock } from '../../src/environment'
 import { isBlueGreenError } from '../../src/errors'
 import { whipDriver } from '../../src/session/drivers/whip'
 import { MAX_SIGNALLING_BYTES, sendRequest } from '../../src/session/drivers/whip/http'
+import { countingFetch } from '../helpers/countingFetch'
 
 const open: { close(): Promise<void> }[] = []
 afterEach(async () => {
@@ -49,32 +50,6 @@ async function hugeNode(bytes: number, declare: boolean): Promise<{ url: string;
     pump()
   })
   return { url, sent: () => sent }
-}
-
-/** The real fetch, counting the body bytes the caller pulls. */
-function countingFetch(): { fetch: FetchLike; read(): number } {
-  let read = 0
-  const fetchImpl: FetchLike = async (input, init) => {
-    const response = await fetch(input, init)
-    if (!response.body) {
-      return response
-    }
-    const reader = response.body.getReader()
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        const { done, value } = await reader.read()
-        if (done) {
-          controller.close()
-          return
-        }
-        read += value.byteLength
-        controller.enqueue(value)
-      },
-      cancel: (reason) => reader.cancel(reason),
-    })
-    return new Response(body, { status: response.status, headers: response.headers })
-  }
-  return { fetch: fetchImpl, read: () => read }
 }
 
 const post = (url: string) => ({
