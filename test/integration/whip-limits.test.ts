@@ -133,7 +133,8 @@ describe('Retry-After', () => {
         new AbortController().signal,
       )
       .catch((e: unknown) => e)
-    expect(isBlueGreenError(error)).toBe(true)
+    // After the last attempt: the 503 itself, with what the server asked for.
+    expect(error).toMatchObject({ code: 'MEDIA_FAILED', status: 503, retryAfterMs: 3_600_000 })
     expect(posts).toBe(2)
     expect(delays).toContain(50)
     expect(delays).not.toContain(3_600_000)
