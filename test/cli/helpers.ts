@@ -8,6 +8,9 @@
  * sources. Not `dist/`: other engineers' full builds clean `dist/` at any moment, and a rebuild
  * while another test file is running its binary would pull it from under that file. A private
  * directory is written once (built aside, then renamed into place) and never changed again.
+ *
+ * Coverage: with `CLI_COVERAGE_DIR` set (`npm run coverage:cli`), every run of the binary writes V8
+ * coverage there; the build carries source maps, so c8 reports it against `src/cli`.
  */
 import { execFile, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -41,6 +44,8 @@ function sources(dir: string): string[] {
 
 function sourceHash(): string {
   const hash = createHash('sha256')
+  // Bump when the build command changes (v2: with source maps, for CLI coverage).
+  hash.update('build-v2\0')
   for (const path of [...sources(join(ROOT, 'src')), join(ROOT, 'package.json')]) {
     hash.update(path).update('\0').update(readFileSync(path)).update('\0')
   }
@@ -83,6 +88,7 @@ export async function ensureCliBuilt(): Promise<string> {
           'node',
           '--out-dir',
           aside,
+          '--sourcemap',
           '--silent',
         ],
         { cwd: ROOT, stdio: 'pipe' },
@@ -118,7 +124,13 @@ export function cli(
       [binary ?? fail(), ...args],
       {
         cwd: options.cwd ?? ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          // `npm run coverage:cli`: each run writes V8 coverage there, mapped back to src/cli by c8.
+          ...(process.env.CLI_COVERAGE_DIR ? { NODE_V8_COVERAGE: process.env.CLI_COVERAGE_DIR } : {}),
+          ...options.env,
+        },
         timeout: 60_000,
       },
       (error, stdout, stderr) => {
