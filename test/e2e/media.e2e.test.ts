@@ -4,11 +4,11 @@
  * size and both the presented-frame count (requestVideoFrameCallback) and the decoder's count
  * (getVideoPlaybackQuality) keep growing.
  */
-import type { Browser, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { call, launchChromium, startHarnessServer, type HarnessServer } from './helpers/browser'
-import { longestGap, waitForFrames, withWorld } from './helpers/scenarios'
+import { expectFramesFlowing, longestGap, waitForFrames, withWorld } from './helpers/scenarios'
 
 let browser: Browser
 let harness: HarnessServer
@@ -21,17 +21,6 @@ afterAll(async () => {
   await harness?.close()
   await browser?.close()
 })
-
-/** Frames keep coming: two readings one second apart, both counters grew, the picture has a size. */
-async function expectFramesFlowing(page: Page, sessionId: string): Promise<void> {
-  const before = await waitForFrames(page, sessionId, 20)
-  await new Promise((resolve) => setTimeout(resolve, 1000))
-  const after = await call(page, 'info', sessionId)
-  expect(after.videoWidth).toBe(640)
-  expect(after.videoHeight).toBe(480)
-  expect(after.frames).toBeGreaterThan(before.frames + 5)
-  expect(after.totalVideoFrames).toBeGreaterThan(before.totalVideoFrames + 5)
-}
 
 describe('publish and play on production through each driver', () => {
   it('red5proDriver (red5pro-webrtc-sdk) on green, Stream Manager 1.x and its live proxy', async () => {

@@ -19,7 +19,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { findRed5proSdkBuilds, majorOf, RED5PRO_GENERATIONS } from '../helpers/red5proBuilds'
 import { call, launchChromium, RESULTS_DIR, startHarnessServer, type HarnessServer } from './helpers/browser'
-import { outageScenario, promotionScenario, waitForFrames, withWorld } from './helpers/scenarios'
+import {
+  expectFramesFlowing,
+  outageScenario,
+  promotionScenario,
+  waitForFrames,
+  withWorld,
+} from './helpers/scenarios'
 
 const builds = findRed5proSdkBuilds()
 const major = majorOf
@@ -70,16 +76,6 @@ afterAll(async () => {
   )
   console.table(table)
 })
-
-/** Frames keep coming and are decoded: two readings one second apart. */
-async function expectFramesFlowing(page: Page, sessionId: string): Promise<void> {
-  const before = await waitForFrames(page, sessionId, 20)
-  await new Promise((resolve) => setTimeout(resolve, 1000))
-  const after = await call(page, 'info', sessionId)
-  expect(after.videoWidth).toBe(640)
-  expect(after.frames).toBeGreaterThan(before.frames + 5)
-  expect(after.totalVideoFrames).toBeGreaterThan(before.totalVideoFrames + 5)
-}
 
 /** The SDK build the driver reported loading (its log line), e.g. `15.2.0` or `11-14 (no getVersion)`. */
 async function loadedBuild(page: Page): Promise<string | undefined> {
@@ -158,7 +154,16 @@ describe.each(builds)('red5pro-webrtc-sdk $version ($source)', (build) => {
       expect(post('/live/whip/endpoint/cam2')?.query).toMatchObject({ nodeGroup: 'default' })
       expect(post('/live/whep/endpoint/cam2')?.query?.requestId).toMatch(/^[0-9a-f-]{32,36}$/)
       expect(emu.state().environments.blue).toMatchObject({ publishers: 1, subscribers: 1 })
-      row(build).blue = 'plays (endpoint + nodeGroup)'
+      // driver: 'auto' takes the Red5 SDK there too (whipDriver would pin `host` and send no nodeGroup).
+      await call(page, 'createClient', 'auto-pub', spec({ environment: 'blue' }))
+      await call(page, 'createClient', 'auto-sub', spec({ environment: 'blue' }))
+      await call(page, 'publish', 'auto-pub', 'cam3', 'pub3')
+      await call(page, 'subscribe', 'auto-sub', 'cam3', 'sub3')
+      await waitForFrames(page, 'sub3', 20)
+      const auto = emu.node('blue')!.stats().requests
+      const autoPost = auto.find((r) => r.method === 'POST' && r.path === '/live/whep/endpoint/cam3')
+      expect(autoPost?.query).toMatchObject({ nodeGroup: 'default' })
+      row(build).blue = 'plays (endpoint + nodeGroup); auto uses the SDK'
     })
   })
 

@@ -7,6 +7,7 @@
  * stamps), over the whole move: a viewer sees the picture freeze that long.
  */
 import type { Browser, Page } from 'playwright-core'
+import { expect } from 'vitest'
 
 import { startEmulator, type Emulator } from '../../../src/emulator'
 import type { ClientSpec, RecordedEvent, SessionInfo } from '../page/harness'
@@ -79,6 +80,20 @@ export async function waitForFrames(page: Page, sessionId: string, count = 20): 
     const info = await call(page, 'info', sessionId)
     return info.frames >= count && info.videoWidth > 0 ? info : undefined
   })
+}
+
+/**
+ * Frames keep coming and are decoded: two readings one second apart, both counters grew, the picture has
+ * the fake camera's size (640 x 480).
+ */
+export async function expectFramesFlowing(page: Page, sessionId: string): Promise<void> {
+  const before = await waitForFrames(page, sessionId, 20)
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  const after = await call(page, 'info', sessionId)
+  expect(after.videoWidth).toBe(640)
+  expect(after.videoHeight).toBe(480)
+  expect(after.frames).toBeGreaterThan(before.frames + 5)
+  expect(after.totalVideoFrames).toBeGreaterThan(before.totalVideoFrames + 5)
 }
 
 /** Prints every session's state and events (after a failure). */
