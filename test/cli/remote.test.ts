@@ -227,6 +227,7 @@ describe('resolve', () => {
       endpoint: `${green.url}/as/v1/proxy/whep/live/stream1?host=10.0.0.2`,
       transport: 'proxy',
       api: 'sm2',
+      nodeGroup: 'default',
     })
   })
 
