@@ -267,7 +267,9 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       import('./session/SessionManager'),
       import('./session/drivers/auto'),
     ]).then(([{ SessionManager }, { createDriverPicker }]) => {
-      const manager = new SessionManager(this.#host(createDriverPicker(this.env, this.settings.driver)))
+      const manager = new SessionManager(
+        this.#host(createDriverPicker(this.env, this.settings.driver, this.settings.red5proSdk)),
+      )
       this.#sessionList = manager
       return manager
     })

@@ -38,7 +38,7 @@ export type {
   WhipDriverSession,
 } from './session/drivers/whip'
 export { red5proDriver, canRed5proSdkReach } from './session/drivers/red5pro'
-export type { Red5proDriverOptions } from './session/drivers/red5pro'
+export type { Red5proDriverOptions, Red5proSdk, Red5proSdkSource } from './session/drivers/red5pro'
 export type { TrustedKey } from './discovery/envelope'
 export type { Clock, FetchLike, KeyValueStorage, Logger } from './environment'
 export type {

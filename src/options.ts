@@ -7,6 +7,7 @@ import { BlueGreenError } from './errors'
 import type { TrustedKey } from './discovery/envelope'
 import { isLoopbackHost } from './internal/hosts'
 import type { Driver } from './session/drivers/Driver'
+import type { Red5proSdkSource } from './session/drivers/red5pro/sdk'
 import type { MigrationOptions } from './session/options'
 import type { ReconnectOptions, ReconnectPolicy } from './session/ReconnectPolicy'
 import type { ConnectionParams } from './types'
@@ -48,6 +49,13 @@ export interface ClientOptions {
   migration?: MigrationOptions
   /** `'auto'` (default: the driver that can reach each endpoint), or a driver such as `whipDriver()`. @default 'auto' */
   driver?: 'auto' | Driver
+  /**
+   * Red5's SDK for `driver: 'auto'` (which then uses it wherever the build can reach the endpoint, and
+   * whipDriver elsewhere): a loader such as `() => import('red5pro-webrtc-sdk')` (run on the first session,
+   * so the SDK stays in its own chunk), or the SDK object. Ignored with an explicit `driver`.
+   * @default `window.red5prosdk` when Red5's script is on the page, else none (whipDriver everywhere)
+   */
+  red5proSdk?: Red5proSdkSource
   /** Parameters for the nodes on every session (round-trip authentication). */
   connectionParams?: ConnectionParams
   /** Passed to peer connections. */
@@ -83,6 +91,7 @@ export interface ResolvedClientOptions {
   readonly allowInsecure: boolean
   readonly timeoutMs: number
   readonly driver: 'auto' | Driver
+  readonly red5proSdk: Red5proSdkSource | undefined
   readonly connectionParams: ConnectionParams | undefined
   readonly rtcConfiguration: RTCConfiguration | undefined
 }
@@ -130,6 +139,20 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   if (!(timeoutMs > 0)) {
     throw argument('`timeoutMs` must be a positive number of milliseconds.')
   }
+  const sdk = options.red5proSdk as { WHIPClient?: unknown; WHEPClient?: unknown } | undefined
+  if (
+    sdk !== undefined &&
+    typeof sdk !== 'function' &&
+    (typeof sdk !== 'object' ||
+      sdk === null ||
+      typeof sdk.WHIPClient !== 'function' ||
+      typeof sdk.WHEPClient !== 'function')
+  ) {
+    throw argument(
+      "`red5proSdk` must be Red5's SDK object (with WHIPClient and WHEPClient) or a function that loads it, such as " +
+        "() => import('red5pro-webrtc-sdk').",
+    )
+  }
   return {
     urls: urls.map(String),
     inline: options.manifest,
@@ -144,6 +167,7 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     allowInsecure: options.allowInsecure ?? false,
     timeoutMs,
     driver: options.driver ?? 'auto',
+    red5proSdk: options.red5proSdk,
     connectionParams: options.connectionParams,
     rtcConfiguration: options.rtcConfiguration,
   }

@@ -198,6 +198,9 @@ function newClient(environment) {
   const created = createClient({
     discovery: DISCOVERY,
     environment,
+    // Red5's SDK where it is bundled (driver 'auto' then uses it where it reaches the endpoint); a build
+    // made with --no-red5pro-sdk leaves it out, this import fails, and whipDriver plays everything.
+    red5proSdk: () => import('red5pro-webrtc-sdk'),
     migration: MIGRATION,
     reconnect: { initialDelayMs: 300, maxDelayMs: 3_000 },
   })

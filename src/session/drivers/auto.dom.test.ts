@@ -24,7 +24,7 @@ describe("driver 'auto' in a browser", () => {
   it('uses the Red5 SDK where it can express the endpoint (Stream Manager 1.x proxy), whipDriver elsewhere (2.0 proxy)', async () => {
     // Only the presence of the class matters for the choice; no connection is made here.
     vi.stubGlobal('RTCPeerConnection', function RTCPeerConnection() {})
-    const pick = createDriverPicker(resolveEnvironment({}), 'auto')
+    const pick = createDriverPicker(resolveEnvironment({}), 'auto', () => import('red5pro-webrtc-sdk'))
     const sm1 = await pick(assignment('https://sm.example.com/live/whep/endpoint/s'))
     const sm2 = await pick(assignment('https://sm.example.com/as/v1/proxy/whep/live/s?host=10.0.0.5'))
     expect(sm1.name).toBe('red5pro')
@@ -34,36 +34,40 @@ describe("driver 'auto' in a browser", () => {
   })
 })
 
-describe("driver 'auto' with other installs of red5pro-webrtc-sdk", () => {
-  afterEach(() => {
-    vi.doUnmock('red5pro-webrtc-sdk')
-    vi.resetModules()
+describe("driver 'auto' with other Red5 SDKs, or none", () => {
+  function picker(source?: Parameters<typeof createDriverPicker>[2]) {
+    vi.stubGlobal('RTCPeerConnection', function RTCPeerConnection() {})
+    return createDriverPicker(resolveEnvironment({}), 'auto', source)
+  }
+  const sm1 = assignment('https://sm.example.com/live/whep/endpoint/s')
+  const sm2 = assignment('https://sm.example.com/as/v1/proxy/whep/live/s?host=10.0.0.5')
+
+  it('uses whipDriver when no SDK was given and none is on the page', async () => {
+    expect((await picker()(sm1)).name).toBe('whip')
   })
 
-  async function freshPicker(exports: Record<string, unknown>) {
-    vi.resetModules()
-    // Every key the driver may read is listed: vitest's mocked modules throw on missing exports.
-    const keys = ['default', 'WHIPClient', 'WHEPClient', 'getVersion', 'defaultWhipPublisherConfig']
-    vi.doMock('red5pro-webrtc-sdk', () => ({
-      ...Object.fromEntries(keys.map((key) => [key, undefined])),
-      ...exports,
-    }))
-    vi.stubGlobal('RTCPeerConnection', function RTCPeerConnection() {})
-    const { createDriverPicker: create } = await import('./auto')
-    return create(resolveEnvironment({}), 'auto')
-  }
+  it("uses the SDK Red5's script tag put on the page (window.red5prosdk)", async () => {
+    vi.stubGlobal('red5prosdk', {
+      WHIPClient: function WHIPClient() {},
+      WHEPClient: function WHEPClient() {},
+    })
+    expect((await picker()(sm1)).name).toBe('red5pro')
+  })
 
   it('falls back to whipDriver when a bundler alias replaced the SDK with an empty module', async () => {
-    const pick = await freshPicker({ default: {} })
-    expect((await pick(assignment('https://sm.example.com/live/whep/endpoint/s'))).name).toBe('whip')
+    expect((await picker(() => Promise.resolve({ default: {} }))(sm1)).name).toBe('whip')
+  })
+
+  it('falls back to whipDriver when the loader fails (the SDK is not installed)', async () => {
+    const pick = picker(() => Promise.reject(new Error('Failed to fetch dynamically imported module')))
+    expect((await pick(sm1)).name).toBe('whip')
   })
 
   it('uses the Red5 SDK on the Stream Manager 2.0 proxy too when the build has `endpoint` (13+)', async () => {
     function WHIPClient(): void {}
     function WHEPClient(): void {}
     // A 15-shaped module: no setView, no shared objects.
-    const pick = await freshPicker({ WHIPClient, WHEPClient, getVersion: () => '15.2.0' })
-    const sm2 = await pick(assignment('https://sm.example.com/as/v1/proxy/whep/live/s?host=10.0.0.5'))
-    expect(sm2.name).toBe('red5pro')
+    const pick = picker(() => Promise.resolve({ WHIPClient, WHEPClient, getVersion: () => '15.2.0' }))
+    expect((await pick(sm2)).name).toBe('red5pro')
   })
 })

@@ -18,7 +18,8 @@ import type {
 import type { Red5proCapabilities } from './red5pro/generations'
 import { capabilitiesOf, generationFor, reportLoadedSdk } from './red5pro/generations'
 import type { Red5proSdk } from './red5pro/sdk'
-import { browserMissing, findRed5proSdk, importRed5proSdk, isRed5proSdk } from './red5pro/sdk'
+import { browserMissing, findRed5proSdk, isRed5proSdkSource, loadRed5proSdk } from './red5pro/sdk'
+import type { Red5proSdkSource } from './red5pro/sdk'
 import { Red5proSession } from './red5pro/session'
 import type { Red5proAddress } from './red5pro/session'
 import { canRed5proSdkReach, parseProxyEndpoint, parseRed5proEndpoint } from './red5pro/target'
@@ -31,6 +32,7 @@ export type {
   Red5proSdkEvent,
   Red5proSdkEventHandler,
   Red5proSdkPlaybackView,
+  Red5proSdkSource,
   Red5proWhepClient,
   Red5proWhipClient,
 } from './red5pro/sdk'
@@ -38,12 +40,14 @@ export type {
 /** Options of {@link red5proDriver}. All optional. */
 export interface Red5proDriverOptions {
   /**
-   * An SDK object to use instead of importing `red5pro-webrtc-sdk`: any build from 11 to 15.2 (e.g.
-   * `window.red5prosdk` from Red5's script tag, or the module you imported). Needs `WHIPClient` and
-   * `WHEPClient`; what else it offers decides how the driver drives it (docs/drivers-red5pro.md).
-   * @default the `red5pro-webrtc-sdk` package, imported on the first publish/subscribe
+   * Red5's SDK, any build from 11 to 15.2: a loader run on the first session (lazy: the SDK lands in its
+   * own chunk), e.g. `() => import('red5pro-webrtc-sdk')`, or the SDK object (`window.red5prosdk` from
+   * Red5's script tag, or a module you imported). It needs `WHIPClient` and `WHEPClient`; what else it
+   * offers decides how the driver drives it (docs/drivers-red5pro.md).
+   * @default `window.red5prosdk` when Red5's script is on the page; otherwise sessions reject with
+   * `DRIVER_UNAVAILABLE` saying how to give it
    */
-  readonly sdk?: Red5proSdk | undefined
+  readonly sdk?: Red5proSdkSource | undefined
   /** Where log lines go (as `[red5pro-bluegreen:driver:red5pro] ...`). @default no logging */
   readonly logger?: Partial<Logger> | undefined
   /** Timers for the start-up and teardown bounds. @default the system clock */
@@ -194,10 +198,11 @@ function addressFor(
  * ```
  */
 export function red5proDriver(options: Red5proDriverOptions = {}): Driver {
-  if (options.sdk !== undefined && !isRed5proSdk(options.sdk)) {
+  if (options.sdk !== undefined && !isRed5proSdkSource(options.sdk)) {
     throw new BlueGreenError(
       'INVALID_ARGUMENT',
-      'red5proDriver({ sdk }) needs an object with the WHIPClient and WHEPClient classes of red5pro-webrtc-sdk 11 to 15.',
+      'red5proDriver({ sdk }) needs the SDK object (with the WHIPClient and WHEPClient classes of red5pro-webrtc-sdk ' +
+        "11 to 15) or a function that loads it, such as () => import('red5pro-webrtc-sdk').",
     )
   }
   const startTimeoutMs = nonNegative('startTimeoutMs', options.startTimeoutMs, 30_000)
@@ -224,21 +229,19 @@ export function red5proDriver(options: Red5proDriverOptions = {}): Driver {
   }
 
   const loadSdk = (): Promise<Red5proSdk> => {
-    if (options.sdk !== undefined) {
-      return Promise.resolve(options.sdk)
-    }
-    const missing = browserMissing()
+    // A given SDK is trusted to run here (tests pass stand-ins); Red5's own need a browser.
+    const missing = options.sdk === undefined ? browserMissing() : undefined
     if (missing !== undefined) {
       return Promise.reject(
         new BlueGreenError(
           'DRIVER_UNAVAILABLE',
-          `red5proDriver needs a browser: ${missing}, and red5pro-webrtc-sdk reads window.RTCPeerConnection ` +
-            'when it loads. In Node, use whipDriver() with a Node WebRTC stack such as werift.',
+          `red5proDriver needs a browser: ${missing}, and red5pro-webrtc-sdk 11-14 read window.RTCPeerConnection ` +
+            'when they load. In Node, use whipDriver() with a Node WebRTC stack such as werift.',
         ),
       )
     }
-    // Cached per driver, not per module; a failed import (e.g. a chunk that did not load) is retried.
-    loading ??= importRed5proSdk().catch((error: unknown) => {
+    // Cached per driver; a failed load (e.g. a chunk that did not arrive) is retried on the next session.
+    loading ??= loadRed5proSdk(options.sdk).catch((error: unknown) => {
       loading = undefined
       throw error
     })

@@ -71,6 +71,9 @@ function plain(value: unknown): unknown {
   return value
 }
 
+/** Red5's SDK, as an app that installed it gives it: in its own chunk, loaded on the first session. */
+const loadRed5proSdk = (): Promise<unknown> => import('red5pro-webrtc-sdk')
+
 /** The API the tests call as `window.e2e`. */
 export function createApi(sdk: typeof Sdk) {
   const clients = new Map<string, Sdk.BlueGreenClient>()
@@ -148,12 +151,13 @@ export function createApi(sdk: typeof Sdk) {
     async createClient(id: string, spec: ClientSpec): Promise<Sdk.EnvironmentInfo> {
       const driver =
         spec.driver === 'red5pro'
-          ? sdk.red5proDriver({ logger: logger(id) })
+          ? sdk.red5proDriver({ logger: logger(id), sdk: loadRed5proSdk })
           : spec.driver === 'whip'
             ? sdk.whipDriver()
             : 'auto'
       const created = sdk.createClient({
         discovery: spec.discovery,
+        red5proSdk: loadRed5proSdk,
         environment: spec.environment ?? 'production',
         driver,
         ...(spec.migration ? { migration: spec.migration } : {}),

@@ -138,18 +138,56 @@ export function findRed5proSdk(loaded: unknown): Red5proSdk | undefined {
 }
 
 /**
- * Imports `red5pro-webrtc-sdk` and finds its classes: a bundler gives named exports, Node's ESM/CJS
- * interop only `default` (the package is a UMD bundle whose exports are getters). @internal
+ * Where the driver gets Red5's SDK: the SDK object itself (e.g. `window.red5prosdk`, or a module you
+ * imported), or a function that loads it on the first session, such as
+ * `() => import('red5pro-webrtc-sdk')`. A loader written in your app is what lets every bundler (webpack,
+ * Next.js, Parcel, Vite, Rollup, esbuild) resolve the SDK when you installed it, and build without it when
+ * you did not: this package never names the module itself.
  */
-export async function importRed5proSdk(): Promise<Red5proSdk> {
+export type Red5proSdkSource = Red5proSdk | (() => Promise<unknown>)
+
+/** The SDK a page loaded with Red5's script tag (`window.red5prosdk`), when there is one. @internal */
+export function globalRed5proSdk(): Red5proSdk | undefined {
+  const global = (globalThis as { red5prosdk?: unknown }).red5prosdk
+  return isRed5proSdk(global) ? global : undefined
+}
+
+/** True for what {@link Red5proSdkSource} accepts (checked again when a loader resolves). @internal */
+export function isRed5proSdkSource(value: unknown): value is Red5proSdkSource {
+  return typeof value === 'function' || isRed5proSdk(value)
+}
+
+const HOW_TO_GIVE_THE_SDK =
+  "Pass red5proDriver({ sdk: () => import('red5pro-webrtc-sdk') }) (or createClient({ red5proSdk: ... }) for " +
+  "driver 'auto') after `npm install red5pro-webrtc-sdk`, or load Red5's red5pro-sdk.min.js with a script tag " +
+  '(window.red5prosdk); or use whipDriver().'
+
+/**
+ * Loads the SDK from `source`, else from `window.red5prosdk`; rejects with `DRIVER_UNAVAILABLE` saying
+ * how to give it when there is none or what was given has no WHIPClient/WHEPClient. @internal
+ */
+export async function loadRed5proSdk(source: Red5proSdkSource | undefined): Promise<Red5proSdk> {
+  if (source === undefined) {
+    const global = globalRed5proSdk()
+    if (global) {
+      return global
+    }
+    throw new BlueGreenError(
+      'DRIVER_UNAVAILABLE',
+      `red5proDriver has no Red5 SDK to drive. ${HOW_TO_GIVE_THE_SDK}`,
+    )
+  }
+  if (isRed5proSdk(source)) {
+    return source
+  }
   let loaded: unknown
   try {
-    loaded = await import('red5pro-webrtc-sdk')
+    loaded = await source()
   } catch (cause) {
     throw new BlueGreenError(
       'DRIVER_UNAVAILABLE',
-      'red5proDriver could not load the optional peer dependency "red5pro-webrtc-sdk". Install it, pass ' +
-        'red5proDriver({ sdk }) with the SDK object, or use whipDriver().',
+      `red5proDriver could not load the Red5 SDK (its loader failed: ${cause instanceof Error ? cause.message : String(cause)}). ` +
+        `Is red5pro-webrtc-sdk installed? ${HOW_TO_GIVE_THE_SDK}`,
       { cause },
     )
   }
@@ -157,8 +195,8 @@ export async function importRed5proSdk(): Promise<Red5proSdk> {
   if (!sdk) {
     throw new BlueGreenError(
       'DRIVER_UNAVAILABLE',
-      'The "red5pro-webrtc-sdk" module has no WHIPClient/WHEPClient classes (version 11 or later is needed). ' +
-        'Upgrade it, pass red5proDriver({ sdk }), or use whipDriver().',
+      'The Red5 SDK loader gave a module without WHIPClient/WHEPClient (red5pro-webrtc-sdk 11 to 15 has both; a ' +
+        `bundler alias may have replaced it with an empty module). ${HOW_TO_GIVE_THE_SDK}`,
     )
   }
   return sdk
