@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest'
 
-import { scopedLogger } from '../environment'
+import { type Logger, scopedLogger } from '../environment'
 import { SafeEmitter } from './emitter'
+
+/** SafeEmitter's constructor is protected (apps get clients and sessions from factories). */
+class Emitter<Events extends object> extends SafeEmitter<Events> {
+  public constructor(logger?: Logger) {
+    super(logger)
+  }
+}
 
 describe('SafeEmitter.safeEmit', () => {
   it('a throwing listener is logged and the following listeners still run', () => {
     const errors: string[] = []
-    const emitter = new SafeEmitter<{ tick: (n: number) => void }>(
+    const emitter = new Emitter<{ tick: (n: number) => void }>(
       scopedLogger({ error: (m: string) => errors.push(m) }, 'test'),
     )
     const got: number[] = []
@@ -20,7 +27,7 @@ describe('SafeEmitter.safeEmit', () => {
   })
 
   it('once() listeners run once, as with emit()', () => {
-    const emitter = new SafeEmitter<{ tick: () => void }>()
+    const emitter = new Emitter<{ tick: () => void }>()
     let calls = 0
     emitter.once('tick', () => calls++)
     emitter.safeEmit('tick')
@@ -31,7 +38,7 @@ describe('SafeEmitter.safeEmit', () => {
 
   it('a rejecting async listener does not become an unhandled rejection', async () => {
     const errors: string[] = []
-    const emitter = new SafeEmitter<{ tick: () => void }>(
+    const emitter = new Emitter<{ tick: () => void }>(
       scopedLogger({ error: (m: string) => errors.push(m) }, 't'),
     )
     emitter.on('tick', async () => {
@@ -42,7 +49,24 @@ describe('SafeEmitter.safeEmit', () => {
     expect(errors).toHaveLength(1)
   })
 
+  it('cannot be constructed directly (a type error), and its context argument is the listener this', () => {
+    // @ts-expect-error: the constructor is protected
+    const direct = new SafeEmitter<{ tick: () => void }>()
+    expect(direct.listenerCount('tick')).toBe(0)
+    const context = { calls: 0 }
+    const emitter = new Emitter<{ tick: () => void }>()
+    emitter.on(
+      'tick',
+      function (this: typeof context) {
+        this.calls++
+      },
+      context,
+    )
+    emitter.safeEmit('tick')
+    expect(context.calls).toBe(1)
+  })
+
   it('returns false when nobody listens', () => {
-    expect(new SafeEmitter<{ tick: () => void }>().safeEmit('tick')).toBe(false)
+    expect(new Emitter<{ tick: () => void }>().safeEmit('tick')).toBe(false)
   })
 })

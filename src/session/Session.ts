@@ -6,12 +6,11 @@
  * AbortController: starting a new one aborts the previous, and `close()` aborts whatever runs, so a late
  * result can never resurrect a closed or superseded session (a driver session that arrives late is closed).
  */
-import type EventEmitter from 'eventemitter3'
-
 import { abortedError, BlueGreenError, closedError, isBlueGreenError } from '../errors'
 import { sleep } from '../environment'
 import { fullJitterDelay } from '../internal/backoff'
 import { SafeEmitter } from '../internal/emitter'
+import type { TypedEmitter } from '../typedEmitter'
 import type { Assignment, ConnectionParams, EnvironmentInfo, Manifest, SessionKind } from '../types'
 import { abortReason, linkSignal, raceAbort } from './abort'
 import type { DriverSession, SignalingTarget } from './drivers/Driver'
@@ -21,12 +20,6 @@ import { isTerminal, type SessionEffect, type SessionInput, type SessionState, t
 import { attachMedia, createMediaStream, hasMediaStream, replaceTracks, stopTracks } from './media'
 import { askPolicy } from './ReconnectPolicy'
 import { asBlueGreenError, isFatal } from './recovery'
-
-/** The listener methods every session offers (eventemitter3, typed by {@link SessionEventMap}). */
-export type SessionEvents = Pick<
-  EventEmitter<SessionEventMap>,
-  'on' | 'once' | 'off' | 'addListener' | 'removeListener' | 'listenerCount' | 'listeners'
->
 
 /**
  * One stream being published or played, kept alive across drops and blue-green swaps. Get one from
@@ -41,7 +34,7 @@ export type SessionEvents = Pick<
  * await session.close()
  * ```
  */
-export interface Session extends SessionEvents {
+export interface Session extends TypedEmitter<SessionEventMap> {
   /** Unique within its client, e.g. `subscribe-3`. */
   readonly id: string
   /** `publish` or `subscribe`. */
