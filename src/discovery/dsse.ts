@@ -15,6 +15,7 @@ import { Point } from '@noble/ed25519'
 import { BlueGreenError } from '../errors'
 import { MANIFEST_PAYLOAD_TYPE, type DsseEnvelope, type TrustedKey } from './envelope'
 
+/** The envelope helpers, for the CLI and tests. @internal */
 export { MANIFEST_PAYLOAD_TYPE, isEnvelope, type DsseEnvelope, type TrustedKey } from './envelope'
 
 const SPKI_ED25519_PREFIX = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]

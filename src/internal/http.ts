@@ -224,6 +224,7 @@ async function readLimited(response: Response, url: string, options: GetLimitedO
   }
 }
 
+/** Retry-After parsing, beside the requests that honour it. @internal */
 export { parseRetryAfter } from './retryAfter'
 
 /** The media type of a Content-Type header, lower-cased without parameters. @internal */

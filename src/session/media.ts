@@ -1,7 +1,7 @@
 /**
  * Attaching media to the application's element. Touches DOM and WebRTC globals only inside functions and
- * behind guards (nothing at import; Node has none of them).
- * @internal
+ * behind guards (nothing at import; Node has none of them). Internal: not exported from the package (no
+ * tag here: `stripInternal` would read one as marking the first statement, the import below).
  */
 import type { Logger } from '../environment'
 

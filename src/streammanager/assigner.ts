@@ -472,6 +472,7 @@ function networkDetail(error: BlueGreenError): string {
  * @param env - every side effect (fetch, clock, random, logger)
  * @param settings - timeout, host rules and retry tuning
  * @throws {BlueGreenError} `INVALID_ARGUMENT` when a setting is out of range.
+ * @internal
  *
  * @example
  * ```ts

@@ -5,6 +5,7 @@
  * `createAssigner`, `Assigner` and `AssignerSettings` are what the client wires; the generation
  * modules (`v1.ts`, `v2.ts`), the HTTP configuration and in-flight sharing stay internal.
  */
+/** What the client wires (it takes the internal `Environment`). @internal */
 export { createAssigner } from './assigner'
 export type { Assigner, AssignerSettings, ResolveOptions } from './assigner'
 export { validateStreamName, MAX_STREAM_NAME_LENGTH } from './streamName'
