@@ -37,6 +37,18 @@ export default tseslint.config(
     },
   },
   {
+    // The consumer apps are browser code, and their bundler configs Node CommonJS, as users write them.
+    files: ['test/consumers/shared/**', 'test/consumers/next/app/**'],
+    languageOptions: {
+      globals: { window: 'readonly', navigator: 'readonly', URLSearchParams: 'readonly', globalThis: 'readonly' },
+    },
+  },
+  {
+    files: ['test/consumers/**/*.cjs'],
+    languageOptions: { globals: { __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**', 'src/cli/**', 'src/emulator/**', '**/*.test.ts'],
     rules: { 'no-console': 'off' },
   },

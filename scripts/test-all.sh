@@ -25,3 +25,5 @@ export RED5PRO_BLUEGREEN_CLI=dist/cli/index.js
 npx vitest run
 step "end-to-end tests (real Chromium, real WebRTC media, the emulator; one browser at a time)"
 npx vitest run --config vitest.e2e.config.ts
+step "consumer apps (the packed tarball built by Vite, webpack, Next.js x2, Parcel, Rollup, esbuild x2; pages in Chromium)"
+npx vitest run --config vitest.consumers.config.ts

@@ -17,7 +17,7 @@ import type { Environment } from '../../environment'
 import { BlueGreenError } from '../../errors'
 import type { Assignment } from '../../types'
 import type { Driver } from './Driver'
-import type { AutoRed5pro } from './red5pro'
+import type { AutoRed5pro } from './red5pro/driver'
 import type { Red5proSdkSource } from './red5pro/sdk'
 
 /** Returns the driver for each assignment. @internal */
@@ -48,7 +48,9 @@ export function createDriverPicker(
       red5pro ??= loadSdk(red5proSdk).then(
         async (module) => {
           const found =
-            module === undefined ? undefined : (await import('./red5pro')).red5proForAuto(module, options)
+            module === undefined
+              ? undefined
+              : (await import('./red5pro/driver')).red5proForAuto(module, options)
           env.logger.info(
             found
               ? `driver 'auto': using red5pro-webrtc-sdk ${found.build} where it can reach the endpoint, whipDriver elsewhere`

@@ -15,14 +15,9 @@ import type {
   DriverSubscribeOptions,
   SignalingTarget,
 } from './Driver'
-import type { Red5proCapabilities } from './red5pro/generations'
-import { capabilitiesOf, generationFor, reportLoadedSdk } from './red5pro/generations'
-import type { Red5proSdk } from './red5pro/sdk'
-import { browserMissing, findRed5proSdk, isRed5proSdkSource, loadRed5proSdk } from './red5pro/sdk'
+import type { Red5proRuntime, Red5proRuntimeSettings } from './red5pro/driver'
 import type { Red5proSdkSource } from './red5pro/sdk'
-import { Red5proSession } from './red5pro/session'
-import type { Red5proAddress } from './red5pro/session'
-import { canRed5proSdkReach, parseProxyEndpoint, parseRed5proEndpoint } from './red5pro/target'
+import { canRed5proSdkReach } from './red5pro/target'
 
 export { canRed5proSdkReach }
 export type {
@@ -102,76 +97,6 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
   return value
 }
 
-/** Rejects with ABORTED as soon as `signal` aborts, else settles like `work`. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortedError(what, signal.reason))
-    if (signal.aborted) {
-      onAbort()
-      return
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error instanceof Error ? error : new Error(String(error)))
-      },
-    )
-  })
-}
-
-/** The URL's shape, before any SDK is loaded: every generation takes `parts`; `proxy` needs 13+. */
-function shapeOf(kind: SessionKind, target: SignalingTarget) {
-  const context = { url: target.endpoint, environment: target.environment, streamName: target.streamName }
-  const parts = parseRed5proEndpoint(target.endpoint)
-  const proxy = parts ? undefined : parseProxyEndpoint(target.endpoint)
-  const protocolKind = parts?.protocolKind ?? proxy?.protocolKind
-  if (protocolKind === undefined) {
-    throw new BlueGreenError(
-      'DRIVER_UNAVAILABLE',
-      `red5proDriver cannot signal to ${target.endpoint}: red5pro-webrtc-sdk builds ` +
-        '{protocol}://{host}:{port}/{app}/whip|whep/endpoint/{stream} URLs without a query, or (13+) takes a Stream ' +
-        'Manager 2.0 proxy URL /as/v1/proxy/whip|whep/{app}/{stream}. Use whipDriver() for this target.',
-      context,
-    )
-  }
-  const expected = kind === 'publish' ? 'whip' : 'whep'
-  if (protocolKind !== expected) {
-    throw new BlueGreenError(
-      'INVALID_ARGUMENT',
-      `red5proDriver.${kind}() was given a ${protocolKind.toUpperCase()} endpoint (${target.endpoint}); ` +
-        `${kind} needs a ${expected.toUpperCase()} URL.`,
-      context,
-    )
-  }
-  return { parts, proxy, context }
-}
-
-/** How the loaded SDK is told where to signal, or why it cannot be. */
-function addressFor(
-  shape: ReturnType<typeof shapeOf>,
-  target: SignalingTarget,
-  capabilities: Red5proCapabilities,
-): Red5proAddress {
-  if (shape.parts) {
-    return { mode: 'parts', parts: shape.parts }
-  }
-  if (!capabilities.endpoint || !shape.proxy) {
-    throw new BlueGreenError(
-      'DRIVER_UNAVAILABLE',
-      `red5pro-webrtc-sdk ${capabilities.build} cannot reach the Stream Manager 2.0 proxy (${target.endpoint}): ` +
-        'the `endpoint` init option it needs arrived in 13.0. Upgrade red5pro-webrtc-sdk, or use whipDriver() ' +
-        "(driver: 'auto' does so by itself).",
-      shape.context,
-    )
-  }
-  return { mode: 'endpoint', proxy: shape.proxy, nodeGroup: target.nodeGroup ?? 'default' }
-}
-
 /**
  * Creates the driver that wraps the WHIPClient / WHEPClient of `red5pro-webrtc-sdk`, any generation from
  * 11 to 15.2 (it adapts to what the loaded SDK offers, never to its version string). The SDK is imported
@@ -198,7 +123,15 @@ function addressFor(
  * ```
  */
 export function red5proDriver(options: Red5proDriverOptions = {}): Driver {
-  if (options.sdk !== undefined && !isRed5proSdkSource(options.sdk)) {
+  const sdk = options.sdk as { WHIPClient?: unknown; WHEPClient?: unknown } | undefined
+  if (
+    sdk !== undefined &&
+    typeof sdk !== 'function' &&
+    (typeof sdk !== 'object' ||
+      sdk === null ||
+      typeof sdk.WHIPClient !== 'function' ||
+      typeof sdk.WHEPClient !== 'function')
+  ) {
     throw new BlueGreenError(
       'INVALID_ARGUMENT',
       'red5proDriver({ sdk }) needs the SDK object (with the WHIPClient and WHEPClient classes of red5pro-webrtc-sdk ' +
@@ -212,102 +145,41 @@ export function red5proDriver(options: Red5proDriverOptions = {}): Driver {
     inactivityMs: positive('inactivityTimeoutMs', options.inactivityTimeoutMs, 3_000),
     graceMs: nonNegative('disconnectGraceMs', options.disconnectGraceMs, 2_000),
   }
-  const logger = scopedLogger(options.logger, 'driver:red5pro')
-  const clock = options.clock ?? systemClock()
-  const random = options.random ?? Math.random
-  const sdkConfig = options.sdkConfig ?? {}
-  let loading: Promise<Red5proSdk> | undefined
-  const known = new WeakMap<Red5proSdk, Red5proCapabilities>()
-  const capabilities = (sdk: Red5proSdk): Red5proCapabilities => {
-    let found = known.get(sdk)
-    if (!found) {
-      found = capabilitiesOf(sdk)
-      known.set(sdk, found)
-      reportLoadedSdk(sdk, found, logger)
-    }
-    return found
+  const settings: Red5proRuntimeSettings = {
+    sdk: options.sdk,
+    startTimeoutMs,
+    teardownTimeoutMs,
+    liveness,
+    logger: scopedLogger(options.logger, 'driver:red5pro'),
+    clock: options.clock ?? systemClock(),
+    random: options.random ?? Math.random,
+    sdkConfig: options.sdkConfig ?? {},
   }
-
-  const loadSdk = (): Promise<Red5proSdk> => {
-    // A given SDK is trusted to run here (tests pass stand-ins); Red5's own need a browser.
-    const missing = options.sdk === undefined ? browserMissing() : undefined
-    if (missing !== undefined) {
-      return Promise.reject(
-        new BlueGreenError(
-          'DRIVER_UNAVAILABLE',
-          `red5proDriver needs a browser: ${missing}, and red5pro-webrtc-sdk 11-14 read window.RTCPeerConnection ` +
-            'when they load. In Node, use whipDriver() with a Node WebRTC stack such as werift.',
-        ),
-      )
-    }
-    // Cached per driver; a failed load (e.g. a chunk that did not arrive) is retried on the next session.
-    loading ??= loadRed5proSdk(options.sdk).catch((error: unknown) => {
-      loading = undefined
-      throw error
-    })
-    return loading
-  }
-
+  // The SDK handling and the session are loaded with the first publish/subscribe, so an app that only
+  // creates this driver (or none) loads none of it up front. Cached per driver; retried after a failure.
+  let runtime: Promise<Red5proRuntime> | undefined
   const start = async (
     kind: SessionKind,
     target: SignalingTarget,
     startOptions: DriverPublishOptions | DriverSubscribeOptions,
     signal: AbortSignal,
   ): Promise<DriverSession> => {
-    const what = `red5proDriver.${kind}("${target.streamName}")`
     if (signal.aborted) {
-      throw abortedError(what, signal.reason)
+      throw abortedError(`red5proDriver.${kind}("${target.streamName}")`, signal.reason)
     }
-    const shape = shapeOf(kind, target)
-    const sdk = await abortable(loadSdk(), signal, what)
-    const found = capabilities(sdk)
-    const session = new Red5proSession(kind, target, addressFor(shape, target, found), {
-      sdk,
-      capabilities: found,
-      generation: generationFor(found),
-      liveness,
-      clock,
-      logger,
-      random,
-      startTimeoutMs,
-      teardownTimeoutMs,
-      sdkConfig,
-    })
-    return session.start(startOptions, signal)
+    runtime ??= import('./red5pro/driver').then(
+      (module) => module.createRed5proRuntime(settings),
+      (error: unknown) => {
+        runtime = undefined
+        throw error
+      },
+    )
+    return (await runtime).start(kind, target, startOptions, signal)
   }
 
   return {
     name: 'red5pro',
     publish: (target, publishOptions, signal) => start('publish', target, publishOptions, signal),
     subscribe: (target, subscribeOptions, signal) => start('subscribe', target, subscribeOptions, signal),
-  }
-}
-
-/** What `driver: 'auto'` needs: the driver over an already imported SDK, and which endpoints it reaches. @internal */
-export interface AutoRed5pro {
-  readonly driver: Driver
-  /** The build, for logs. */
-  readonly build: string
-  canReach(endpoint: string): boolean
-}
-
-/**
- * For `driver: 'auto'`: the Red5 SDK driver over `module` (what `import('red5pro-webrtc-sdk')` gave), or
- * `undefined` when the module has no WHIPClient/WHEPClient (e.g. a bundler alias mapped it to an empty
- * module), so that whipDriver is used instead. @internal
- */
-export function red5proForAuto(
-  module: unknown,
-  options: Omit<Red5proDriverOptions, 'sdk'>,
-): AutoRed5pro | undefined {
-  const sdk = findRed5proSdk(module)
-  if (!sdk) {
-    return undefined
-  }
-  const found = capabilitiesOf(sdk)
-  return {
-    driver: red5proDriver({ ...options, sdk }),
-    build: found.build,
-    canReach: (endpoint) => canRed5proSdkReach(endpoint, { endpointOption: found.endpoint }),
   }
 }

@@ -8,7 +8,7 @@ import { resolveEnvironment, type Clock, type FetchLike, type Logger } from '../
 import { BlueGreenError } from '../../errors'
 import type { Driver, DriverPublishOptions, DriverSubscribeOptions, SignalingTarget } from './Driver'
 import type { PeerConnectionConstructor } from './whip/peer'
-import { WhipSession, type WhipDriverSession, type WhipSettings } from './whip/session'
+import type { WhipDriverSession, WhipSession, WhipSettings } from './whip/session'
 
 export type {
   DataChannelLike,
@@ -177,11 +177,19 @@ function resolveSettings(options: WhipDriverOptions): WhipSettings {
  */
 export function whipDriver(options: WhipDriverOptions = {}): WhipDriver {
   const settings = resolveSettings(options)
+  // The session code (signalling, SDP, liveness) loads with the first publish/subscribe, so an app that
+  // only creates the driver loads none of it up front.
+  let sessions: Promise<{ WhipSession: typeof WhipSession }> | undefined
+  const load = (): Promise<{ WhipSession: typeof WhipSession }> =>
+    (sessions ??= import('./whip/session').catch((error: unknown) => {
+      sessions = undefined
+      throw error
+    }))
   return {
     name: 'whip',
-    publish: (target, publishOptions, signal) =>
-      WhipSession.start(settings, { ...target, kind: 'publish' }, publishOptions, signal),
-    subscribe: (target, subscribeOptions, signal) =>
-      WhipSession.start(settings, { ...target, kind: 'subscribe' }, subscribeOptions, signal),
+    publish: async (target, publishOptions, signal) =>
+      (await load()).WhipSession.start(settings, { ...target, kind: 'publish' }, publishOptions, signal),
+    subscribe: async (target, subscribeOptions, signal) =>
+      (await load()).WhipSession.start(settings, { ...target, kind: 'subscribe' }, subscribeOptions, signal),
   }
 }

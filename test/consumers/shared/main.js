@@ -1,0 +1,4 @@
+import './variant.js'
+import { start } from './app.js'
+
+void start()
