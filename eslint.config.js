@@ -40,7 +40,12 @@ export default tseslint.config(
     // The consumer apps are browser code, and their bundler configs Node CommonJS, as users write them.
     files: ['test/consumers/shared/**', 'test/consumers/next/app/**'],
     languageOptions: {
-      globals: { window: 'readonly', navigator: 'readonly', URLSearchParams: 'readonly', globalThis: 'readonly' },
+      globals: {
+        window: 'readonly',
+        navigator: 'readonly',
+        URLSearchParams: 'readonly',
+        globalThis: 'readonly',
+      },
     },
   },
   {

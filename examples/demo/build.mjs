@@ -36,7 +36,8 @@ export async function buildDemo({ outDir = join(root, 'dist', 'demo'), withRed5p
     noExternal: [withRed5proSdk ? /.*/ : /^(?!red5pro-webrtc-sdk$)/],
     external: withRed5proSdk ? [] : ['red5pro-webrtc-sdk'],
     splitting: true,
-    sourcemap: true,
+    // The shipped demo (--no-red5pro-sdk) has no maps: they would double its share of the install.
+    sourcemap: withRed5proSdk,
     minify: true,
     dts: false,
     clean: true,

@@ -8,7 +8,7 @@ import { Option, type Command } from 'commander'
 
 import { createClient } from '../client'
 import { sleep, systemClock } from '../environment'
-import { isBlueGreenError } from '../errors'
+import { BlueGreenError, isBlueGreenError } from '../errors'
 import { isLoopbackHost } from '../internal/hosts'
 import type { WhipDriverSession } from '../session/drivers/whip/session'
 import type { Assignment, EnvironmentInfo } from '../types'
@@ -110,7 +110,13 @@ async function probe(ctx: CliContext, stream: string, flags: ProbeFlags): Promis
     }
     spinner.update(`subscribing to ${stream} on ${assignment.environment}`)
     const [{ RTCPeerConnection }, { whipDriver }] = await Promise.all([
-      import('werift'),
+      import('werift').catch((cause: unknown) => {
+        throw new BlueGreenError(
+          'DRIVER_UNAVAILABLE',
+          'probe needs werift (WebRTC for Node), an optional peer dependency: npm install --save-dev werift@0.24.4',
+          { cause },
+        )
+      }),
       import('../session/drivers/whip'),
     ])
     const loopback = isLoopbackHost(new URL(assignment.endpoint).hostname)

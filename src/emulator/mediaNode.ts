@@ -212,7 +212,8 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
   } catch (error) {
     throw new BlueGreenError(
       'DRIVER_UNAVAILABLE',
-      'startMediaNode(): could not load werift, which the media node needs. Install it (npm i werift).',
+      "startMediaNode(): could not load werift, which the emulator's media nodes need. It is an optional peer " +
+        'dependency (browser apps never need it): npm install --save-dev werift@0.24.4',
       { cause: error },
     )
   }

@@ -237,6 +237,9 @@ const APPS: App[] = [
   esbuildApp(true),
 ]
 
+/** This package, packed by `npm pack` (fresh every run). */
+let tarball = ''
+
 /** Installs the bundlers once per version set, then this package's tarball (fresh every run). */
 async function prepare(): Promise<void> {
   mkdirSync(cache, { recursive: true })
@@ -253,7 +256,7 @@ async function prepare(): Promise<void> {
   rmSync(packed, { recursive: true, force: true })
   mkdirSync(packed)
   const out = await exec('npm', ['pack', '--silent', '--pack-destination', packed], root)
-  const tarball = join(packed, out.trim().split('\n').filter(Boolean).at(0)!.trim())
+  tarball = join(packed, out.trim().split('\n').filter(Boolean).at(0)!.trim())
   await exec('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', tarball], cache)
   // The with-SDK apps live one level down, beside their own node_modules holding Red5's SDK.
   const sdk = join(cache, 'with-sdk', 'node_modules', 'red5pro-webrtc-sdk')
@@ -408,4 +411,84 @@ describe.each(APPS)('$name', (app) => {
       }
     },
   )
+})
+
+/** Size on disk of a folder, in bytes. */
+function du(dir: string): number {
+  return filesIn(dir).reduce((sum, file) => sum + statSync(file).size, 0)
+}
+
+describe('the packed package', () => {
+  it("a browser app's install carries only what a browser app needs (no werift, commander or picocolors)", async () => {
+    const app = join(cache, 'lean')
+    rmSync(app, { recursive: true, force: true })
+    mkdirSync(app, { recursive: true })
+    writeFileSync(join(app, 'package.json'), '{ "name": "lean", "private": true }')
+    await exec(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', tarball],
+      app,
+    )
+    const installed = readdirSync(join(app, 'node_modules')).filter((name) => !name.startsWith('.'))
+    for (const nodeOnly of ['werift', 'commander', 'picocolors']) {
+      expect(installed).not.toContain(nodeOnly)
+    }
+    const megabytes = du(join(app, 'node_modules')) / 2 ** 20
+    console.log(
+      `[consumers] npm install red5pro-bluegreen: ${installed.length} top-level entries, ${megabytes.toFixed(1)} MB`,
+    )
+    expect(megabytes).toBeLessThan(7)
+  })
+
+  it('the emulator and its demo page run from the tarball with one documented command (+ werift)', async () => {
+    const app = join(cache, 'tools')
+    rmSync(app, { recursive: true, force: true })
+    mkdirSync(app, { recursive: true })
+    writeFileSync(join(app, 'package.json'), '{ "name": "tools", "private": true }')
+    // docs/emulator.md: npm install --save-dev red5pro-bluegreen werift@0.24.4
+    await exec(
+      'npm',
+      [
+        'install',
+        '--save-dev',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--loglevel=error',
+        tarball,
+        'werift@0.24.4',
+      ],
+      app,
+    )
+    const { spawn } = await import('node:child_process')
+    const child = spawn(join(app, 'node_modules', '.bin', 'red5pro-bluegreen'), ['dev', '--port', '0'], {
+      cwd: app,
+      env: { ...process.env, NO_COLOR: '1' },
+    })
+    try {
+      const demoUrl = await new Promise<string>((found, failed) => {
+        let printed = ''
+        const timer = setTimeout(() => failed(new Error(`dev printed no demo URL:\n${printed}`)), 30_000)
+        child.stdout.on('data', (chunk: Buffer) => {
+          printed += chunk.toString()
+          const match = /demo\s+(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(printed)
+          if (match) {
+            clearTimeout(timer)
+            found(match[1]!)
+          }
+        })
+        child.on('exit', (code) => failed(new Error(`dev exited with ${code}:\n${printed}`)))
+      })
+      const page = await fetch(demoUrl)
+      expect(page.status).toBe(200)
+      const html = await page.text()
+      const script = /<script type="module" src="([^"]+)"/.exec(html)?.[1]
+      expect(script).toBe('/dist/demo/demo.js')
+      const js = await fetch(new URL(script!, demoUrl))
+      expect(js.status).toBe(200)
+      expect(await js.text()).toContain('createClient')
+    } finally {
+      child.kill('SIGINT')
+    }
+  })
 })

@@ -50,6 +50,8 @@ export async function main(video: HTMLVideoElement, camera: MediaStream): Promis
     driver: whipDriver(),
   })
   expectType<BlueGreenClient>()(client)
+  // @ts-expect-error: the class is public for instanceof and types; createClient() is the way to make one
+  void new BlueGreenClient({ discovery: 'https://cdn.example.com/discovery.json' })
   expectType<boolean>()(client instanceof BlueGreenClient)
 
   const env = await client.ready()

@@ -1,7 +1,8 @@
 /**
  * The part of `RTCPeerConnection` the WHIP driver uses, written structurally so that the browser's class
- * and werift's (Node) both fit without casts (getStats() readings are in ../liveness.ts).
- * @internal
+ * and werift's (Node) both fit without casts (getStats() readings are in ../liveness.ts). Public: the
+ * `RTCPeerConnection` option of `whipDriver()` takes these shapes. (No internal tag in this header:
+ * `stripInternal` would read it as marking `DescriptionLike`, the first statement.)
  */
 
 /** A session description as both stacks return it. */
