@@ -14,6 +14,7 @@ import type * as Werift from 'werift'
 import { scopedLogger, type Logger } from '../environment'
 import { BlueGreenError } from '../errors'
 import { parseTrickleFragment } from '../session/drivers/whip/sdp'
+import { acceptBundleOnlySections } from './media/bundle'
 import {
   BodyTooLargeError,
   iceServerLinks,
@@ -456,7 +457,9 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
     })
     watchState(pc, (state) => void endPublication(publication, `connection ${state}`, true))
     try {
-      await pc.setRemoteDescription({ type: 'offer', sdp: offer })
+      // Firefox's `max-bundle` offers put every section but the first at port 0 + a=bundle-only, which
+      // werift alone would drop (no `track` for the camera): see media/bundle.ts.
+      await pc.setRemoteDescription({ type: 'offer', sdp: acceptBundleOnlySections(offer) })
       await pc.setLocalDescription(await pc.createAnswer())
       await waitForGathering(pc, GATHERING_TIMEOUT_MS)
     } catch (error) {
@@ -545,7 +548,7 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
         subscription.channels.push(pc.createDataChannel('red5pro', { ordered: true }))
         await pc.setLocalDescription(await pc.createOffer())
       } else {
-        await pc.setRemoteDescription({ type: 'offer', sdp: body })
+        await pc.setRemoteDescription({ type: 'offer', sdp: acceptBundleOnlySections(body) })
         for (const transceiver of pc.getTransceivers()) {
           const kind: Kind | undefined =
             transceiver.kind === 'audio' ? 'audio' : transceiver.kind === 'video' ? 'video' : undefined
@@ -610,7 +613,7 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
         return
       }
       try {
-        await resource.pc.setRemoteDescription({ type: 'answer', sdp: body })
+        await resource.pc.setRemoteDescription({ type: 'answer', sdp: acceptBundleOnlySections(body) })
       } catch (error) {
         log.warn(`${resource.key}: bad SDP answer`, error)
         sendJson(response, 400, {

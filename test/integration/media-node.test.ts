@@ -3,31 +3,20 @@
  * sequence red5pro-webrtc-sdk 11 sends (see knowledge/red5pro-wire.md).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import {
-  MediaStream,
-  MediaStreamTrack,
-  RTCPeerConnection,
-  RtpHeader,
-  RtpPacket,
-  type RTCDataChannel,
-  type RTCPeerConnectionConfig,
-} from 'werift'
+import type { MediaStreamTrack, RTCDataChannel, RTCPeerConnection } from 'werift'
 
 import { startMediaNode, type MediaNode, type MediaNodeOptions } from '../../src/emulator/mediaNode'
+import { weriftPeer, weriftPublisher, type Cleanups } from '../helpers/weriftMedia'
 
-const cleanups: (() => unknown)[] = []
+const cleanups: Cleanups = []
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) {
     await cleanup()
   }
 })
 
-const loopback: RTCPeerConnectionConfig = { iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false }
-
 function peer(): RTCPeerConnection {
-  const pc = new RTCPeerConnection(loopback)
-  cleanups.push(() => pc.close())
-  return pc
+  return weriftPeer(cleanups)
 }
 
 async function node(options: Partial<MediaNodeOptions> = {}): Promise<MediaNode> {
@@ -38,31 +27,7 @@ async function node(options: Partial<MediaNodeOptions> = {}): Promise<MediaNode>
 
 const sdp = { 'Content-Type': 'application/sdp' }
 
-/** A werift publisher sending VP8-like and Opus-like RTP every 20 ms; returns its offer. */
-async function publisherOffer(): Promise<{ pc: RTCPeerConnection; offer: string; sent: Set<string> }> {
-  const pc = peer()
-  const video = new MediaStreamTrack({ kind: 'video' })
-  const audio = new MediaStreamTrack({ kind: 'audio' })
-  const stream = new MediaStream([video, audio])
-  pc.addTransceiver(video, { direction: 'sendonly', streams: [stream] })
-  pc.addTransceiver(audio, { direction: 'sendonly', streams: [stream] })
-  const sent = new Set<string>()
-  let seq = 0
-  const timer = setInterval(() => {
-    seq = (seq + 1) & 0xffff
-    const payload = Buffer.from([0x10, 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, seq >> 8, seq & 0xff])
-    sent.add(payload.toString('hex'))
-    video.writeRtp(
-      new RtpPacket(new RtpHeader({ sequenceNumber: seq, timestamp: seq * 3000, marker: true }), payload),
-    )
-    audio.writeRtp(
-      new RtpPacket(new RtpHeader({ sequenceNumber: seq, timestamp: seq * 960 }), Buffer.from([0xfc, 1])),
-    )
-  }, 20)
-  cleanups.push(() => clearInterval(timer))
-  await pc.setLocalDescription(await pc.createOffer())
-  return { pc, offer: pc.localDescription?.sdp ?? '', sent }
-}
+const publisherOffer = () => weriftPublisher(cleanups)
 
 /** POSTs a publisher's offer to the node's WHIP endpoint and applies the answer. */
 async function publish(media: MediaNode, stream = 'cam1') {
