@@ -4,6 +4,7 @@
  */
 import { resolveEnvironment, type Environment } from './environment'
 import { BlueGreenError, closedError, isBlueGreenError } from './errors'
+import { Failover, type FailoverChange } from './failover'
 import type { EnvelopeVerifier } from './discovery/dsse'
 import type { ClientEvents } from './events'
 import type { LoadResult, ManifestLoader } from './discovery/loadManifest'
@@ -57,6 +58,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   #sessionManager: Promise<SessionManager> | undefined
   #sessionList: SessionManager | undefined
   readonly #manifestListeners = new Set<(manifest: Manifest, previous: Manifest | undefined) => void>()
+  readonly #failover: Failover
 
   /** @internal Use {@link createClient}. */
   constructor(options: ClientOptions) {
@@ -73,6 +75,12 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
         rtcConfiguration: settings.rtcConfiguration,
       },
       env.random,
+    )
+    this.#failover = new Failover(
+      env,
+      options.failover ?? {},
+      () => this.#manifest,
+      (change) => this.#onFailover(change),
     )
   }
 
@@ -291,11 +299,23 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       select: (manifest) => this.#sessionTarget(manifest),
       fresh: (signal) => raceAbort(this.fresh(), signal, 'Waiting for the discovery manifest'),
       revalidate: () => (this.#closed ? Promise.resolve() : this.#revalidate(false).catch(() => undefined)),
-      resolve: (environment, kind, streamName, signal, connectionParams) =>
-        this.resolveOn(environment, kind, streamName, {
-          signal,
-          ...(connectionParams === undefined ? {} : { connectionParams }),
-        }),
+      resolve: async (environment, kind, streamName, signal, connectionParams) => {
+        const options = { signal, ...(connectionParams === undefined ? {} : { connectionParams }) }
+        try {
+          return await this.resolveOn(environment, kind, streamName, options)
+        } catch (error) {
+          // An unreachable production (DESIGN 11): fail over and answer from the backup at once.
+          const manifest = this.#manifest
+          if (manifest === undefined || this.pinnedIn(manifest) || signal.aborted || this.#closed) {
+            throw error
+          }
+          const backup = await this.#failover.report(manifest, environment, error)
+          if (backup === undefined || backup === environment) {
+            throw error
+          }
+          return this.resolveOn(backup, kind, streamName, options)
+        }
+      },
       driverFor,
       onManifest: (listener) => {
         this.#manifestListeners.add(listener)
@@ -347,7 +367,12 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
 
   /** What the client's selector picks in `manifest` (override first). @internal */
   select(manifest: Manifest): EnvironmentInfo {
-    return selectEnvironment(manifest, this.#selector(manifest))
+    const selected = selectEnvironment(manifest, this.#selector(manifest))
+    // DESIGN 11: while production is unreachable, role-selected clients use roles.failover (never a pinned one).
+    if (!this.pinnedIn(manifest) && this.#failover.redirect(manifest, selected.name) !== selected.name) {
+      return selectEnvironment(manifest, 'failover')
+    }
+    return selected
   }
 
   /** True when the client is pinned to an environment by name (QA), not following a role. @internal */
@@ -368,6 +393,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     this.env.clock.clearTimeout(this.#timer)
     this.#timer = undefined
     this.#abort.abort(closedError('This client'))
+    this.#failover.close()
     const manager = await this.#sessionManager?.catch(() => undefined)
     await manager?.close()
     this.#manifestListeners.clear()
@@ -538,6 +564,29 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     }, delayMs)
   }
 
+  /** Announces a failover or a return (DESIGN 11) and lets the session layer move sessions accordingly. */
+  #onFailover(change: FailoverChange): void {
+    const manifest = this.#manifest
+    if (manifest === undefined || this.#closed) {
+      return
+    }
+    const previous = this.#environment
+    const current = this.select(manifest)
+    this.#environment = current
+    this.safeEmit('environmentchange', {
+      ...(previous === undefined ? {} : { previous }),
+      current,
+      reason: change,
+    })
+    for (const listener of [...this.#manifestListeners]) {
+      try {
+        listener(manifest, manifest)
+      } catch (error) {
+        this.env.logger.warn(`a manifest listener threw on ${change}`, error)
+      }
+    }
+  }
+
   #adopt(manifest: Manifest): void {
     const previousManifest = this.#manifest
     const previous = this.#environment
@@ -545,6 +594,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       return
     }
     this.#manifest = manifest
+    this.#failover.endForRevision(manifest.revision)
     let current: EnvironmentInfo
     try {
       current = this.select(manifest)

@@ -18,8 +18,12 @@ export interface EnvironmentChangeEvent {
   readonly previous?: EnvironmentInfo
   /** The environment selected now. */
   readonly current: EnvironmentInfo
-  /** `manifest`: a new revision changed it; `override`: a QA override chose it. */
-  readonly reason: 'manifest' | 'override'
+  /**
+   * `manifest`: a new revision changed it; `override`: a QA override chose it; `failover`: the environment
+   * selected by role is unreachable, so the manifest's `failover` role is used (DESIGN 11); `recovered`: it
+   * answered again for a stable period, so the client is back on it.
+   */
+  readonly reason: 'manifest' | 'override' | 'failover' | 'recovered'
 }
 
 /** Payload of the client's `stale` event: revalidation failed, the last good manifest is in use. */

@@ -8,6 +8,7 @@ export { BlueGreenClient, createClient } from './client'
 export { BlueGreenError, isBlueGreenError } from './errors'
 export type { BlueGreenErrorCode, BlueGreenErrorContext } from './errors'
 export type { ClientEvents, EnvironmentChangeEvent, ManifestEvent, StaleEvent } from './events'
+export type { FailoverOptions } from './failover'
 export type { EventArgs, EventListenerOf, TypedEmitter } from './typedEmitter'
 export type {
   ClientOptions,

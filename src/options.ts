@@ -6,6 +6,7 @@ import type { Clock, FetchLike, KeyValueStorage, Logger } from './environment'
 import { BlueGreenError } from './errors'
 import type { TrustedKey } from './discovery/envelope'
 import { isLoopbackHost } from './internal/hosts'
+import type { FailoverOptions } from './failover'
 import type { Driver } from './session/drivers/Driver'
 import type { Red5proSdkSource } from './session/drivers/red5pro/sdk'
 import type { MigrationOptions } from './session/options'
@@ -56,6 +57,11 @@ export interface ClientOptions {
    * @default `window.red5prosdk` when Red5's script is on the page, else none (whipDriver everywhere)
    */
   red5proSdk?: Red5proSdkSource
+  /**
+   * Failover (DESIGN 11) timings: how long production must answer before clients return from the backup
+   * (`stableMs`), how often it is probed. Failover itself happens only when the manifest has a `failover` role.
+   */
+  failover?: FailoverOptions
   /** Parameters for the nodes on every session (round-trip authentication). */
   connectionParams?: ConnectionParams
   /** Passed to peer connections. */

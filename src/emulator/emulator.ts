@@ -129,6 +129,11 @@ export interface EmulatorOptions {
   green?: EmulatorEnvironmentOptions
   /** Starts the media nodes. Tests may pass a fake. @default the werift media node of `./mediaNode` */
   mediaNode?: MediaNodeFactory
+  /**
+   * Starts with the `failover` role (DESIGN 11) naming this environment: the backup clients use while
+   * production is unreachable. @default no failover role
+   */
+  failover?: EnvironmentName
 }
 
 /** One environment as the emulator runs it now. */
@@ -194,6 +199,7 @@ export type EmulatorEventType =
   | 'promote'
   | 'rollback'
   | 'state'
+  | 'role'
   | 'kill'
   | 'revive'
   | 'discovery'
@@ -264,6 +270,12 @@ export interface Emulator {
    * @throws {BlueGreenError} `INVALID_ARGUMENT` (production cannot go offline), `ENVIRONMENT_UNKNOWN`, `CLOSED`
    */
   setState(environment: EnvironmentName, state: EnvironmentState, options?: DrainOptions): Promise<Manifest>
+  /**
+   * Sets `role` to `environment`, or removes it with `null` (`production` cannot be removed nor moved
+   * here: use promote()). Revision + 1. E.g. `setRole('failover', 'blue')` names the backup (DESIGN 11).
+   * @throws {BlueGreenError} `INVALID_ARGUMENT` (bad role name, production), `ENVIRONMENT_UNKNOWN`, `CLOSED`
+   */
+  setRole(role: string, environment: EnvironmentName | null): Promise<Manifest>
   /**
    * The environment stops answering: its Stream Manager's sockets are reset and its port closed, its
    * media node is killed (sessions drop). The manifest is left alone, as when a cluster dies.
@@ -601,6 +613,16 @@ class EmulatorImpl implements Emulator {
       60,
       366 * 86_400,
     )
+    if (options.failover !== undefined) {
+      const backup = checkEnvironment(options.failover)
+      if (backup === this.#control.roles.production) {
+        throw new BlueGreenError(
+          'INVALID_ARGUMENT',
+          `startEmulator(): failover must name the environment that is not production (${backup} is), i.e. "blue".`,
+        )
+      }
+      this.#control.roles.failover = backup
+    }
     this.#runtimes = {
       green: new EnvironmentRuntime('green', options.green ?? {}, factory, this.#logger, raw),
       blue: new EnvironmentRuntime('blue', options.blue ?? {}, factory, this.#logger, raw),
@@ -760,6 +782,32 @@ class EmulatorImpl implements Emulator {
         'state',
         `${name} is ${state}${deadline ? ` until ${deadline}` : ''} (revision ${manifest.revision})`,
         name,
+      )
+      return manifest
+    })
+  }
+
+  setRole(role: string, environment: EnvironmentName | null): Promise<Manifest> {
+    return this.#serial(async () => {
+      if (typeof role !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(role) || role === 'production') {
+        throw new BlueGreenError(
+          'INVALID_ARGUMENT',
+          `setRole(): role must match ^[a-z][a-z0-9-]{0,31}$ and not be "production" (use promote()), got ${JSON.stringify(role)}.`,
+        )
+      }
+      const target = environment === null ? null : checkEnvironment(environment)
+      const manifest = await this.#change((draft) => {
+        draft.roles = Object.fromEntries(Object.entries(draft.roles).filter(([name]) => name !== role))
+        if (target !== null) {
+          draft.roles[role] = target
+        }
+      })
+      this.#emit(
+        'role',
+        target === null
+          ? `removed the ${role} role (revision ${manifest.revision})`
+          : `${role} is ${target} (revision ${manifest.revision})`,
+        target ?? undefined,
       )
       return manifest
     })

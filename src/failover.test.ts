@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest'
+
+import { resolveEnvironment } from './environment'
+import { BlueGreenError } from './errors'
+import { backupFor, Failover } from './failover'
+import type { Manifest } from './types'
+
+const base: Manifest = {
+  manifestVersion: 1,
+  revision: 3,
+  issuedAt: '2026-11-26T10:00:00Z',
+  ttl: 15,
+  roles: { production: 'green', staging: 'blue', failover: 'blue' },
+  environments: {
+    green: { streamManager: 'http://127.0.0.1:1', api: 'sm1', app: 'live', state: 'serving' },
+    blue: { streamManager: 'http://127.0.0.1:2', api: 'sm2', app: 'live', state: 'serving' },
+  },
+} as unknown as Manifest
+
+describe('backupFor()', () => {
+  it('is roles.failover when it is another, serving environment', () => {
+    expect(backupFor(base, 'green')).toBe('blue')
+  })
+  it('is nothing for the backup itself, without the role, or when the backup is not serving', () => {
+    expect(backupFor(base, 'blue')).toBeUndefined()
+    expect(backupFor({ ...base, roles: { production: 'green' } } as Manifest, 'green')).toBeUndefined()
+    const draining = structuredClone(base) as { environments: Record<string, { state: string }> }
+    draining.environments.blue!.state = 'draining'
+    expect(backupFor(draining as unknown as Manifest, 'green')).toBeUndefined()
+  })
+  it('never takes a prototype member for a role', () => {
+    expect(backupFor({ ...base, roles: { production: 'green' } } as Manifest, 'constructor')).toBeUndefined()
+  })
+})
+
+describe('Failover.report()', () => {
+  const answering = (status: number) =>
+    resolveEnvironment({ fetch: () => Promise.resolve(new Response(null, { status })), logger: undefined })
+  const changes: string[] = []
+  const make = (status: number) =>
+    new Failover(
+      answering(status),
+      {},
+      () => base,
+      (change) => void changes.push(change),
+    )
+
+  it('fails over on an unreachable Stream Manager when the backup answers', async () => {
+    const failover = make(404)
+    const error = new BlueGreenError('STREAM_MANAGER_UNAVAILABLE', 'down')
+    expect(await failover.report(base, 'green', error)).toBe('blue')
+    expect(failover.redirect(base, 'green')).toBe('blue')
+    failover.close()
+  })
+
+  it.each(['STREAM_NOT_FOUND', 'NO_CAPACITY', 'HOST_NOT_ALLOWED', 'MEDIA_FAILED'] as const)(
+    'does not fail over on %s (an answer, not an outage)',
+    async (code) => {
+      const failover = make(404)
+      expect(await failover.report(base, 'green', new BlueGreenError(code, 'x'))).toBeUndefined()
+      expect(failover.active).toBeUndefined()
+    },
+  )
+
+  it('does not fail over when the backup answers 5xx (it is not well either)', async () => {
+    const failover = make(503)
+    expect(await failover.report(base, 'green', new BlueGreenError('TIMEOUT', 'x'))).toBeUndefined()
+  })
+
+  it('a new revision ends it', async () => {
+    const failover = make(200)
+    await failover.report(base, 'green', new BlueGreenError('TIMEOUT', 'x'))
+    failover.endForRevision(4)
+    expect(failover.active).toBeUndefined()
+    expect(failover.redirect(base, 'green')).toBe('green')
+  })
+})

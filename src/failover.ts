@@ -1,0 +1,215 @@
+/**
+ * Failover (DESIGN 11): while the environment a client selected by role is unreachable, its sessions go
+ * to the environment the manifest's `failover` role names, without waiting for a new revision, and come
+ * back once production has answered again for a stable period.
+ *
+ * - Noticed from the calls sessions make: a Stream Manager that refuses, resets, times out or answers 5xx
+ *   (after the normal quick retries) gives `STREAM_MANAGER_UNAVAILABLE` or `TIMEOUT`. A stream that is not
+ *   found is not an outage.
+ * - Confirmed before moving anyone: the backup's Stream Manager must answer. When it does not either, the
+ *   client's own network is the likely culprit and nobody moves (the sessions keep reconnecting).
+ * - One failover per outage: while it lasts, nothing else moves; the way back needs production to answer
+ *   every probe for `stableMs` (a flapping production never brings clients back), and a new revision
+ *   ends it at once (the operator acted).
+ *
+ * Written here rather than taken from a library: it is this SDK's own policy over its own manifest.
+ */
+import type { Environment } from './environment'
+import { isBlueGreenError } from './errors'
+import type { Manifest } from './types'
+
+/** How the client fails over and comes back. All optional. */
+export interface FailoverOptions {
+  /** How long production must answer every probe before clients return to it. @default 30000 */
+  stableMs?: number
+  /** How often production (and, to confirm an outage, the backup) is probed. @default 2000 */
+  probeIntervalMs?: number
+  /** Bound of one probe; no answer in time counts as unreachable. @default 2000 */
+  probeTimeoutMs?: number
+}
+
+/** A failover in progress. @internal */
+export interface ActiveFailover {
+  /** The unreachable environment the client selected by role. */
+  readonly from: string
+  /** The backup (`roles.failover`). */
+  readonly to: string
+  /** The manifest revision it applies to: a new revision ends it. */
+  readonly revision: number
+  /** Clock time it started. */
+  readonly since: number
+}
+
+/** A change for the client to announce (`environmentchange` with this reason). @internal */
+export type FailoverChange = 'failover' | 'recovered'
+
+const DEFAULTS: Required<FailoverOptions> = {
+  stableMs: 30_000,
+  probeIntervalMs: 2_000,
+  probeTimeoutMs: 2_000,
+}
+
+/** The backup for `selected` in `manifest`: `roles.failover`, when it is another, `serving` environment. @internal */
+export function backupFor(manifest: Manifest, selected: string): string | undefined {
+  const backup = Object.hasOwn(manifest.roles, 'failover') ? manifest.roles.failover : undefined
+  if (backup === undefined || backup === selected || !Object.hasOwn(manifest.environments, backup)) {
+    return undefined
+  }
+  return (manifest.environments[backup]!.state ?? 'serving') === 'serving' ? backup : undefined
+}
+
+/** Errors that mean "the Stream Manager is unreachable", as opposed to an answer about the stream. */
+function isOutage(error: unknown): boolean {
+  return isBlueGreenError(error, 'STREAM_MANAGER_UNAVAILABLE', 'TIMEOUT')
+}
+
+/** The failover state of one client. @internal */
+export class Failover {
+  #active: ActiveFailover | undefined
+  #confirming: Promise<ActiveFailover | undefined> | undefined
+  #probeTimer: unknown
+  #upSince: number | undefined
+  #closed = false
+  readonly #settings: Required<FailoverOptions>
+
+  constructor(
+    private readonly env: Environment,
+    options: FailoverOptions,
+    private readonly current: () => Manifest | undefined,
+    private readonly announce: (change: FailoverChange, failover: ActiveFailover) => void,
+  ) {
+    this.#settings = { ...DEFAULTS, ...options }
+  }
+
+  /** The failover in progress, if any. */
+  get active(): ActiveFailover | undefined {
+    return this.#active
+  }
+
+  /** Where a role-selected `selected` environment's sessions go in `manifest` now. */
+  redirect(manifest: Manifest, selected: string): string {
+    const active = this.#active
+    return active !== undefined && active.revision === manifest.revision && active.from === selected
+      ? active.to
+      : selected
+  }
+
+  /** A new revision ends any failover: the operator has acted (promoted the backup, or confirmed production). */
+  endForRevision(revision: number): void {
+    if (this.#active !== undefined && this.#active.revision !== revision) {
+      this.env.logger.info(`revision ${revision} ends the failover from ${this.#active.from}`)
+      this.#stop()
+    }
+  }
+
+  /**
+   * A call a session needs failed on `environment` with `error`. Resolves with the backup when the client
+   * is (now) failed over from it, else `undefined` (not an outage, no backup, or the backup does not
+   * answer either: the client's own network is down).
+   */
+  async report(manifest: Manifest, environment: string, error: unknown): Promise<string | undefined> {
+    const active = this.#active
+    if (active !== undefined) {
+      return active.revision === manifest.revision && active.from === environment ? active.to : undefined
+    }
+    if (this.#closed || !isOutage(error)) {
+      return undefined
+    }
+    const backup = backupFor(manifest, environment)
+    if (backup === undefined) {
+      return undefined
+    }
+    // Many sessions fail together: one confirmation for all of them.
+    this.#confirming ??= this.#confirm(manifest, environment, backup).finally(() => {
+      this.#confirming = undefined
+    })
+    const started = await this.#confirming
+    return started !== undefined && started.from === environment ? started.to : undefined
+  }
+
+  /** Stops probing. Idempotent. */
+  close(): void {
+    this.#closed = true
+    this.#stop()
+  }
+
+  async #confirm(manifest: Manifest, from: string, to: string): Promise<ActiveFailover | undefined> {
+    const backupAnswers = await this.#answers(manifest.environments[to]!.streamManager)
+    if (this.#closed || this.current()?.revision !== manifest.revision) {
+      return undefined
+    }
+    if (!backupAnswers) {
+      this.env.logger.warn(
+        `${from} is unreachable, and so is the backup ${to}: this client's own network looks down; staying`,
+      )
+      return undefined
+    }
+    const active: ActiveFailover = { from, to, revision: manifest.revision, since: this.env.clock.now() }
+    this.#active = active
+    this.#upSince = undefined
+    this.env.logger.warn(`${from} is unreachable; failing over to ${to} (roles.failover)`)
+    this.announce('failover', active)
+    this.#scheduleProbe()
+    return active
+  }
+
+  #scheduleProbe(): void {
+    const { clock } = this.env
+    this.#probeTimer = clock.setTimeout(() => {
+      this.#probeTimer = undefined
+      void this.#probeProduction()
+    }, this.#settings.probeIntervalMs)
+  }
+
+  async #probeProduction(): Promise<void> {
+    const active = this.#active
+    const manifest = this.current()
+    if (active === undefined || manifest === undefined || manifest.revision !== active.revision) {
+      return
+    }
+    const up = await this.#answers(manifest.environments[active.from]!.streamManager)
+    if (this.#active !== active) {
+      return
+    }
+    const now = this.env.clock.now()
+    if (!up) {
+      this.#upSince = undefined
+    } else {
+      this.#upSince ??= now
+      if (now - this.#upSince >= this.#settings.stableMs) {
+        this.env.logger.info(
+          `${active.from} has answered for ${Math.round((now - this.#upSince) / 1000)} s; coming back from ${active.to}`,
+        )
+        this.#stop()
+        this.announce('recovered', active)
+        return
+      }
+    }
+    this.#scheduleProbe()
+  }
+
+  #stop(): void {
+    this.#active = undefined
+    this.#upSince = undefined
+    if (this.#probeTimer !== undefined) {
+      this.env.clock.clearTimeout(this.#probeTimer)
+      this.#probeTimer = undefined
+    }
+  }
+
+  /** True when the Stream Manager at `base` answers at all (any status below 500) within the probe bound. */
+  async #answers(base: string): Promise<boolean> {
+    const { clock, fetch } = this.env
+    const controller = new AbortController()
+    const timer = clock.setTimeout(() => controller.abort(), this.#settings.probeTimeoutMs)
+    try {
+      const response = await fetch(base, { method: 'GET', signal: controller.signal })
+      void response.body?.cancel().catch(() => undefined)
+      return response.status < 500
+    } catch {
+      return false
+    } finally {
+      clock.clearTimeout(timer)
+    }
+  }
+}

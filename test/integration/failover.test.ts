@@ -1,0 +1,232 @@
+/**
+ * DESIGN 11 through `createClient`: a real loopback discovery server and two real loopback Stream
+ * Managers (green 1.x production, blue 2.0 staging and `failover`), the FakeDriver carrying media, real
+ * time with short settings. "Production dies" = its Stream Manager resets every connection and the
+ * sessions on it drop; "it comes back" = it answers again.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+
+import { createClient, type BlueGreenClient } from '../../src'
+import type { EnvironmentChangeEvent } from '../../src/events'
+import type { ClientOptions } from '../../src/options'
+import type { Session } from '../../src/session/Session'
+import { FakeDriver } from '../../src/testing'
+import { startManifestServer, type ManifestServer } from '../helpers/manifestServer'
+import { manifest, type TestManifest } from '../helpers/manifests'
+import { startStreamManagerServer, type StreamManagerServer } from '../helpers/streamManagerServer'
+
+const FAST: Partial<ClientOptions> = {
+  timeoutMs: 1_000,
+  reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+  migration: { windowMs: 600, leadMs: 50, marginMs: 50 },
+  failover: { stableMs: 600, probeIntervalMs: 100, probeTimeoutMs: 400 },
+}
+
+let cleanup: (() => Promise<unknown> | unknown)[] = []
+afterEach(async () => {
+  for (const step of cleanup.reverse()) {
+    await step()
+  }
+  cleanup = []
+})
+
+interface World {
+  readonly driver: FakeDriver
+  readonly green: StreamManagerServer
+  readonly blue: StreamManagerServer
+  readonly discovery: ManifestServer
+  readonly base: TestManifest
+  client(options?: Partial<ClientOptions>): { client: BlueGreenClient; changes: EnvironmentChangeEvent[] }
+}
+
+async function world(
+  roles: Record<string, string> = { production: 'green', staging: 'blue', failover: 'blue' },
+): Promise<World> {
+  const driver = new FakeDriver()
+  const green = await startStreamManagerServer({ api: 'sm1' })
+  const blue = await startStreamManagerServer({ api: 'sm2', nodeGroups: ['default'] })
+  cleanup.push(
+    () => green.close(),
+    () => blue.close(),
+  )
+  for (const [name, sm] of [
+    ['green', green],
+    ['blue', blue],
+  ] as const) {
+    sm.published.has = (key: string) =>
+      driver
+        .open({ kind: 'publish', environment: name })
+        .some((s) => `${s.target.app}/${s.target.streamName}` === key)
+  }
+  const base = manifest({
+    ttl: 1,
+    roles,
+    environments: {
+      green: { streamManager: green.url, api: 'sm1', state: 'serving' },
+      blue: { streamManager: blue.url, api: 'sm2', state: 'serving' },
+    },
+  })
+  const discovery = await startManifestServer(base)
+  cleanup.push(() => discovery.close())
+  return {
+    driver,
+    green,
+    blue,
+    discovery,
+    base,
+    client(options = {}) {
+      const client = createClient({ discovery: discovery.url, driver, ...FAST, ...options })
+      const changes: EnvironmentChangeEvent[] = []
+      // Changes only (the first selection, with no `previous`, is not one).
+      client.on('environmentchange', (event) => event.previous !== undefined && changes.push(event))
+      cleanup.push(() => client.close())
+      return { client, changes }
+    },
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = probe()
+    if (value !== undefined && value !== false) {
+      return value
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Production dies: its Stream Manager resets every connection, the sessions on it drop. */
+function kill(w: World, environment: 'green' | 'blue'): void {
+  w[environment].fail({ kind: 'reset' })
+  w.driver.simulateDrop({ environment })
+}
+
+function on(session: Session): string {
+  return session.state === 'live' ? session.environment : `${session.state}@${session.environment}`
+}
+
+describe('failover (DESIGN 11)', () => {
+  it('moves a broadcaster and its viewer to the failover environment when production dies, and new sessions start there', async () => {
+    const w = await world()
+    const { client: broadcaster, changes } = w.client()
+    const { client: audience } = w.client()
+    const publisher = await broadcaster.publish({ streamName: 'cam' })
+    const viewer = await audience.subscribe({ streamName: 'cam' })
+    const reconnected: string[] = []
+    viewer.on('reconnected', ({ environment }) => reconnected.push(environment))
+
+    kill(w, 'green')
+
+    await until('both sessions live on blue', () => on(publisher) === 'blue' && on(viewer) === 'blue')
+    expect(reconnected).toEqual(['blue'])
+    expect(changes.at(-1)).toMatchObject({
+      reason: 'failover',
+      previous: { name: 'green' },
+      current: { name: 'blue', role: 'failover' },
+    })
+    expect(broadcaster.environment).toMatchObject({ name: 'blue', role: 'failover' })
+    const late = await audience.subscribe({ streamName: 'cam' })
+    expect(late.environment).toBe('blue')
+    // One failover per client, however many sessions noticed.
+    expect(changes.filter((c) => c.reason === 'failover')).toHaveLength(1)
+  })
+
+  it("moves nowhere when the client's own network is down (the backup does not answer either)", async () => {
+    const w = await world()
+    const { client, changes } = w.client()
+    const publisher = await client.publish({ streamName: 'cam' })
+
+    w.blue.fail({ kind: 'reset' })
+    kill(w, 'green')
+    await sleep(1_000)
+
+    expect(publisher.state).toBe('reconnecting')
+    expect(client.environment?.name).toBe('green')
+    expect(changes).toEqual([])
+
+    // The network comes back with production: the session returns to production, nobody failed over.
+    w.green.heal()
+    w.blue.heal()
+    await until('the publisher live again', () => on(publisher) === 'green')
+    expect(changes).toEqual([])
+  })
+
+  it('never fails over a client pinned to production by name', async () => {
+    const w = await world()
+    const { client, changes } = w.client({ environment: 'green' })
+    const publisher = await client.publish({ streamName: 'cam' })
+
+    kill(w, 'green')
+    await sleep(800)
+
+    expect(publisher.state).toBe('reconnecting')
+    expect(publisher.environment).toBe('green')
+    expect(changes).toEqual([])
+  })
+
+  it('does nothing without a failover role (sessions keep reconnecting to production)', async () => {
+    const w = await world({ production: 'green', staging: 'blue' })
+    const { client, changes } = w.client()
+    const publisher = await client.publish({ streamName: 'cam' })
+
+    kill(w, 'green')
+    await sleep(800)
+
+    expect(publisher.state).toBe('reconnecting')
+    expect(changes).toEqual([])
+  })
+
+  it('comes back once production has answered for the stable period, make-before-break, and only once', async () => {
+    const w = await world()
+    const { client: broadcaster, changes } = w.client()
+    const { client: audience } = w.client()
+    const publisher = await broadcaster.publish({ streamName: 'cam' })
+    const viewer = await audience.subscribe({ streamName: 'cam' })
+    kill(w, 'green')
+    await until('both on blue', () => on(publisher) === 'blue' && on(viewer) === 'blue')
+    const migrated: { to: string; interruptionMs: number }[] = []
+    viewer.on('migrated', ({ to, interruptionMs }) => migrated.push({ to, interruptionMs }))
+
+    // Production flaps for a while (up less than the stable period each time): nobody comes back.
+    for (let i = 0; i < 4; i += 1) {
+      w.green.heal()
+      await sleep(250)
+      w.green.fail({ kind: 'reset' })
+      await sleep(150)
+    }
+    expect(changes.map((c) => c.reason)).toEqual(['failover'])
+    expect(on(viewer)).toBe('blue')
+
+    // Then it stays up: one return, sessions move back without an interruption.
+    w.green.heal()
+    await until('both back on green', () => on(publisher) === 'green' && on(viewer) === 'green', 8_000)
+    expect(changes.map((c) => c.reason)).toEqual(['failover', 'recovered'])
+    expect(changes.at(-1)).toMatchObject({ current: { name: 'green', role: 'production' } })
+    expect(migrated).toEqual([{ to: 'green', interruptionMs: 0 }])
+  })
+
+  it('ends the failover when a new revision arrives (the operator promoted the backup)', async () => {
+    const w = await world()
+    const { client, changes } = w.client()
+    const publisher = await client.publish({ streamName: 'cam' })
+    kill(w, 'green')
+    await until('publisher on blue', () => on(publisher) === 'blue')
+
+    w.discovery.set({ ...w.base, revision: 2, roles: { production: 'blue', staging: 'green' } })
+    await until('revision 2 accepted', () => client.manifest?.revision === 2)
+    expect(client.environment).toMatchObject({ name: 'blue', role: 'production' })
+    // Production answering again changes nothing now: blue is production (the same environment, so no
+    // environmentchange for the revision, and no return).
+    w.green.heal()
+    await sleep(1_000)
+    expect(changes.map((c) => c.reason)).toEqual(['failover'])
+    expect(client.environment).toMatchObject({ name: 'blue', role: 'production' })
+    expect(on(publisher)).toBe('blue')
+  })
+})
