@@ -14,7 +14,7 @@ import type * as Werift from 'werift'
 import { scopedLogger, type Logger } from '../environment'
 import { BlueGreenError } from '../errors'
 import { parseTrickleFragment } from '../session/drivers/whip/sdp'
-import { acceptBundleOnlySections } from './media/bundle'
+import { acceptBundleOnlySections, keepInactiveSectionsBundled } from './media/bundle'
 import {
   BodyTooLargeError,
   iceServerLinks,
@@ -577,7 +577,8 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
       `WHEP ${key}: subscriber ${id} (${serverOffer ? 'server offer' : 'answer to client offer'})` +
         (keys.length > 0 ? ` (query keys: ${keys.join(', ')})` : ''),
     )
-    sendSdp(response, route, id, pc.localDescription?.sdp ?? '')
+    const local = pc.localDescription?.sdp ?? ''
+    sendSdp(response, route, id, serverOffer ? local : keepInactiveSectionsBundled(local))
   }
 
   const patch = async (

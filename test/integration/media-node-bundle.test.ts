@@ -148,4 +148,27 @@ describe('the media node and bundle-only sections', () => {
     expect(received.get('video')?.every((payload) => publisher.sent.has(payload))).toBe(true)
     await vi.waitFor(() => expect(received.get('audio')?.length ?? 0).toBeGreaterThan(5))
   })
+
+  it('WHEP (client offer) of a camera-only broadcast: the audio section offered first (the BUNDLE tag) is answered inactive on port 9, not rejected', async () => {
+    const media = await node()
+    const publisher = await weriftPublisher(cleanups, ['video'])
+    expect((await postWhip(media, 'cam-only', publisher.offer)).response.status).toBe(201)
+    // What whipDriver offers in every browser: audio, video, data channel, one BUNDLE group.
+    const viewer = weriftPeer(cleanups)
+    viewer.addTransceiver('audio', { direction: 'recvonly' })
+    viewer.addTransceiver('video', { direction: 'recvonly' })
+    viewer.createDataChannel('red5pro')
+    await viewer.setLocalDescription(await viewer.createOffer())
+    const response = await fetch(`${media.url}/live/whep/endpoint/cam-only`, {
+      method: 'POST',
+      headers: sdp,
+      body: viewer.localDescription?.sdp ?? '',
+    })
+    expect(response.status).toBe(201)
+    const answer = await response.text()
+    // Port 0 here made Chromium refuse the answer: "The m= section with mid='1' should be rejected".
+    expect(section(answer, 'audio')).toEqual({ port: 9, direction: 'inactive', msid: false })
+    expect(section(answer, 'video')).toEqual({ port: 9, direction: 'sendonly', msid: true })
+    expect(SDPUtils.matchPrefix(answer, 'a=group:BUNDLE')).toEqual(['a=group:BUNDLE 0 1 2'])
+  })
 })

@@ -1,6 +1,8 @@
 /**
- * BUNDLE-only media sections (RFC 8843 section 6, JSEP's `bundlePolicy: 'max-bundle'`), made readable
- * for werift.
+ * BUNDLE (RFC 8843) as browsers write and expect it, where werift 0.24 differs: bundle-only sections in
+ * what the node receives, and inactive sections in what it answers.
+ *
+ * Bundle-only sections (RFC 8843 section 6, JSEP's `bundlePolicy: 'max-bundle'`).
  *
  * Firefox honours `max-bundle` to the letter: every media section of its offer but the first carries
  * port 0 and `a=bundle-only` ("accept me only inside the BUNDLE group"), and RFC 8843 lets it leave the
@@ -41,6 +43,15 @@ function isBundleOnly(section: string, bundled: ReadonlySet<string>): boolean {
   )
 }
 
+/** True when `section` has port 0 and `a=inactive`, and its mid is in a BUNDLE group. */
+function isBundledButZeroPort(section: string, bundled: ReadonlySet<string>): boolean {
+  return (
+    SDPUtils.parseMLine(section).port === 0 &&
+    SDPUtils.matchPrefix(section, 'a=inactive').length > 0 &&
+    bundled.has(SDPUtils.getMid(section))
+  )
+}
+
 /** `section` with the discard port on its `m=` line and without `a=bundle-only`. */
 function accepted(section: string): string {
   const [, ...rest] = SDPUtils.splitLines(section)
@@ -64,5 +75,30 @@ export function acceptBundleOnlySections(sdp: string): string {
   return [
     sessionPart,
     ...media.map((section) => (isBundleOnly(section, bundled) ? accepted(section) : section)),
+  ].join('')
+}
+
+/**
+ * Returns werift's `answer` with every inactive media section that it left in the BUNDLE group given
+ * the discard port 9 instead of port 0.
+ *
+ * werift 0.24 writes an inactive section (a kind the stream does not have: the microphone of a
+ * camera-only broadcast) with port 0, which means "rejected" (RFC 3264 section 6), yet keeps its mid in
+ * `a=group:BUNDLE`. When that section is the first of the offer's BUNDLE group (its tag: the audio a WHEP
+ * client offers first), Chromium refuses the whole answer: "The m= section with mid='1' should be
+ * rejected" (RFC 8843 section 7.3.3: once the tagged section is rejected, every other bundled section
+ * must be). A browser answering the same offer writes the section inactive with port 9, in the group:
+ * so does this.
+ * @internal
+ */
+export function keepInactiveSectionsBundled(answer: string): string {
+  const [sessionPart = '', ...media] = SDPUtils.splitSections(answer)
+  const bundled = bundledMids(sessionPart)
+  if (!media.some((section) => isBundledButZeroPort(section, bundled))) {
+    return answer
+  }
+  return [
+    sessionPart,
+    ...media.map((section) => (isBundledButZeroPort(section, bundled) ? accepted(section) : section)),
   ].join('')
 }
