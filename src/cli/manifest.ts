@@ -36,6 +36,7 @@ import {
   promote,
   renew,
   rollback,
+  setFailover,
   setState,
   starterManifest,
   type EditContext,
@@ -173,6 +174,20 @@ export function registerManifest(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON document')
     .action((flags: ValidateFlags) => validate(ctx, flags))
 
+  editCommand(
+    manifest,
+    'failover',
+    'name ENV the failover backup (clients use it while production is unreachable); --clear removes it',
+    false,
+  )
+    .argument('[ENV]', 'environment (or role) to back production up')
+    .option('--clear', 'remove the failover role')
+    .action((env: string | undefined, flags: EditFlags & { clear?: boolean }) => {
+      if ((env === undefined) === !flags.clear) {
+        throw usageError('manifest failover: give either an environment or --clear.')
+      }
+      return edit(ctx, flags, (raw, context) => setFailover(raw, flags.clear ? null : env!, context))
+    })
   editCommand(manifest, 'promote', 'make ENV production; the old production drains and becomes staging', true)
     .argument('<env>', 'the environment (or the role holding it) to promote')
     .action((env: string, flags: EditFlags) => edit(ctx, flags, (raw, context) => promote(raw, env, context)))

@@ -7,6 +7,7 @@ import {
   promote,
   renew,
   rollback,
+  setFailover,
   setState,
   starterManifest,
   type RawManifest,
@@ -168,5 +169,45 @@ describe('starterManifest()', () => {
     expect(() => starterManifest({ now: NOW, productionName: 'a', stagingName: 'a' })).toThrow(
       ManifestEditError,
     )
+  })
+})
+
+describe('setFailover()', () => {
+  const context = { now: NOW }
+
+  it('names the backup, bumping the revision; the same name again changes nothing', () => {
+    const { manifest, changed, summary } = setFailover(threeEnvironments(), 'blue', context)
+    expect(changed).toBe(true)
+    expect(manifest.roles).toMatchObject({ production: 'green', failover: 'blue' })
+    expect(manifest.revision).toBe(42)
+    expect(summary[0]).toBe('failover: (none) -> blue')
+    expect(setFailover(manifest, 'blue', context).changed).toBe(false)
+  })
+
+  it('accepts a role as the target (the environment it names is recorded)', () => {
+    expect(setFailover(threeEnvironments(), 'qa', context).manifest.roles.failover).toBe('purple')
+  })
+
+  it('removes the role with null', () => {
+    const named = setFailover(threeEnvironments(), 'blue', context).manifest
+    const cleared = setFailover(named, null, context)
+    expect(cleared.changed).toBe(true)
+    expect(Object.hasOwn(cleared.manifest.roles, 'failover')).toBe(false)
+    expect(setFailover(cleared.manifest, null, context).changed).toBe(false)
+  })
+
+  it('refuses production itself, an offline environment, and names that are not environments', () => {
+    expect(() => setFailover(threeEnvironments(), 'green', context)).toThrow(ManifestEditError)
+    const offline = threeEnvironments()
+    offline.environments.blue!.state = 'offline'
+    expect(() => setFailover(offline, 'blue', context)).toThrow(/offline/)
+    expect(() => setFailover(threeEnvironments(), 'constructor', context)).toThrow(ManifestEditError)
+  })
+
+  it('a promotion of the backup removes the failover role (production cannot back itself up)', () => {
+    const named = setFailover(threeEnvironments(), 'blue', context).manifest
+    const result = promote(named, 'blue', { now: NOW, drainMs: 60_000 })
+    expect(Object.hasOwn(result.manifest.roles, 'failover')).toBe(false)
+    expect(result.summary).toContain('failover: blue -> (none); name a backup with `manifest failover ENV`')
   })
 })

@@ -235,6 +235,11 @@ export function promote(manifest: RawManifest, target: string, context: EditCont
   const previousStaging = manifest.roles.staging
   next.roles.staging = current
   summary.push(`staging: ${previousStaging ?? '(none)'} -> ${current}`)
+  if (next.roles.failover === name) {
+    // The backup is production now; backing it up with itself means nothing (clients ignore it).
+    delete next.roles.failover
+    summary.push(`failover: ${name} -> (none); name a backup with \`manifest failover ENV\``)
+  }
   const promoted = next.environments[name]!
   if (stateOf(candidate) !== 'serving') {
     summary.push(`${name}: ${stateOf(candidate)} -> serving`)
@@ -307,6 +312,45 @@ export function setState(
   const summary = [
     `${name}: ${stateOf(before)} -> ${state}${deadline === undefined ? '' : ` until ${deadline}`}`,
   ]
+  bump(next, manifest, context, summary)
+  return { manifest: next, changed: true, summary }
+}
+
+/**
+ * Names `target` (an environment, or a role naming one) as the `failover` backup (DESIGN 11), or removes
+ * the role with `null`. Clients use the backup, without a new revision, while their production is
+ * unreachable. Returns `changed: false` when nothing changes.
+ * @throws {ManifestEditError} for an unknown environment, production itself, or an offline one
+ */
+export function setFailover(manifest: RawManifest, target: string | null, context: EditContext): EditResult {
+  const before = Object.hasOwn(manifest.roles, 'failover') ? manifest.roles.failover : undefined
+  if (target === null) {
+    if (before === undefined) {
+      return { manifest, changed: false, summary: ['there is no failover role; nothing to change'] }
+    }
+    const next = structuredClone(manifest)
+    delete next.roles.failover
+    const summary = [`failover: ${before} -> (none)`]
+    bump(next, manifest, context, summary)
+    return { manifest: next, changed: true, summary }
+  }
+  const name = findEnvironment(manifest, target)
+  if (manifest.roles.production === name) {
+    throw new ManifestEditError(
+      `"${name}" is production: the failover role names the backup clients use while production is unreachable, so it must be another environment.`,
+    )
+  }
+  if (stateOf(manifest.environments[name]!) === 'offline') {
+    throw new ManifestEditError(
+      `"${name}" is offline; clients ignore a backup that is not serving. Serve it first.`,
+    )
+  }
+  if (before === name) {
+    return { manifest, changed: false, summary: [`failover is already ${name}; nothing to change`] }
+  }
+  const next = structuredClone(manifest)
+  next.roles.failover = name
+  const summary = [`failover: ${before ?? '(none)'} -> ${name}`]
   bump(next, manifest, context, summary)
   return { manifest: next, changed: true, summary }
 }
