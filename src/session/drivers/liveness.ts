@@ -30,6 +30,33 @@ export interface LivenessSettings {
   readonly graceMs: number
 }
 
+/**
+ * Default timings per session kind (`intervalMs`, `inactivityMs`, `graceMs`). A viewer receives media many
+ * times a second (audio alone every 20 ms), so a second without a single byte means the path is dead: it
+ * is noticed in about 1.5 s. A broadcaster only receives RTCP reports and STUN answers, seconds apart,
+ * so it waits 3 s + 2 s. A video-only stream whose camera freezes also looks dead to its viewers; they
+ * then reconnect (to the same stream), which costs a second, not a session. @internal
+ */
+export const LIVENESS_DEFAULTS: Readonly<
+  Record<'publish' | 'subscribe', Readonly<Omit<LivenessSettings, 'clock'>>>
+> = {
+  publish: { intervalMs: 1000, inactivityMs: 3000, graceMs: 2000 },
+  subscribe: { intervalMs: 250, inactivityMs: 1000, graceMs: 500 },
+}
+
+/** The kind's defaults, with what the driver's options set instead. @internal */
+export function livenessFor(
+  kind: 'publish' | 'subscribe',
+  given: Partial<Omit<LivenessSettings, 'clock'>>,
+): Omit<LivenessSettings, 'clock'> {
+  const defaults = LIVENESS_DEFAULTS[kind]
+  return {
+    intervalMs: given.intervalMs ?? defaults.intervalMs,
+    inactivityMs: given.inactivityMs ?? defaults.inactivityMs,
+    graceMs: given.graceMs ?? defaults.graceMs,
+  }
+}
+
 /** Why the watch gave a connection up. @internal */
 export interface LivenessVerdict {
   /** `failed`: ICE failed; `closed`: the peer connection was closed; `lost`: disconnected past the grace. */

@@ -58,11 +58,14 @@ export interface Red5proDriverOptions {
   readonly startTimeoutMs?: number | undefined
   /** How long close() waits for the node to answer the DELETE before it resolves anyway. @default 5000 */
   readonly teardownTimeoutMs?: number | undefined
-  /** How often the SDK's peer connection statistics are read to notice a dead connection. @default 1000 */
+  /** How often the SDK's peer connection statistics are read. @default 250 (subscribe), 1000 (publish) */
   readonly livenessIntervalMs?: number | undefined
-  /** Nothing at all received (no RTP, RTCP or STUN) this long counts as disconnected. @default 3000 */
+  /**
+   * Nothing at all received (no RTP, RTCP or STUN) this long counts as disconnected.
+   * @default 1000 (subscribe: media arrives many times a second), 3000 (publish: only RTCP and STUN)
+   */
   readonly inactivityTimeoutMs?: number | undefined
-  /** Disconnected (by ICE or by silence) this long ends the session. @default 2000 */
+  /** Disconnected (by ICE or by silence) this long ends the session. @default 500 (subscribe), 2000 (publish) */
   readonly disconnectGraceMs?: number | undefined
   /**
    * Extra init properties for WHIPClient/WHEPClient (`bandwidth`, `mediaConstraints`, `forceVP8`,
@@ -105,7 +108,8 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
  * Targets: Stream Manager 1.x proxy and node URLs with every generation; the Stream Manager 2.0 proxy
  * with 13+ (`endpoint` + `connectionParams.nodeGroup`, the SDK following `Session-Host`).
  * A dead connection is noticed from the SDK's peer connection (state and statistics) within
- * `inactivityTimeoutMs + disconnectGraceMs` (about 5 s), on every generation.
+ * `inactivityTimeoutMs + disconnectGraceMs` (about 1.5 s for a viewer, 5 s for a broadcaster), on every
+ * generation.
  *
  * publish/subscribe resolve when the SDK reports `Publish.Start` / `Subscribe.Start` (the `red5pro` data
  * channel is open, so media flows), and reject with:
@@ -140,10 +144,17 @@ export function red5proDriver(options: Red5proDriverOptions = {}): Driver {
   }
   const startTimeoutMs = nonNegative('startTimeoutMs', options.startTimeoutMs, 30_000)
   const teardownTimeoutMs = nonNegative('teardownTimeoutMs', options.teardownTimeoutMs, 5_000)
+  // What the options set; the rest are the session kind's defaults (liveness.ts).
   const liveness = {
-    intervalMs: positive('livenessIntervalMs', options.livenessIntervalMs, 1_000),
-    inactivityMs: positive('inactivityTimeoutMs', options.inactivityTimeoutMs, 3_000),
-    graceMs: nonNegative('disconnectGraceMs', options.disconnectGraceMs, 2_000),
+    ...(options.livenessIntervalMs === undefined
+      ? {}
+      : { intervalMs: positive('livenessIntervalMs', options.livenessIntervalMs, 1_000) }),
+    ...(options.inactivityTimeoutMs === undefined
+      ? {}
+      : { inactivityMs: positive('inactivityTimeoutMs', options.inactivityTimeoutMs, 3_000) }),
+    ...(options.disconnectGraceMs === undefined
+      ? {}
+      : { graceMs: nonNegative('disconnectGraceMs', options.disconnectGraceMs, 2_000) }),
   }
   const settings: Red5proRuntimeSettings = {
     sdk: options.sdk,

@@ -68,13 +68,17 @@ export interface WhipDriverOptions {
   trickleBatchMs?: number | undefined
   /** getStats() poll interval while waiting for media to flow. @default 100 */
   mediaPollIntervalMs?: number | undefined
-  /** getStats() poll interval of the liveness watch once live. @default 1000 */
+  /** getStats() poll interval of the liveness watch once live. @default 250 (subscribe), 1000 (publish) */
   livenessIntervalMs?: number | undefined
-  /** Nothing received (RTP, RTCP, STUN) for this long counts as disconnected. @default 3000 */
+  /**
+   * Nothing received (RTP, RTCP, STUN) for this long counts as disconnected.
+   * @default 1000 (subscribe: media arrives many times a second), 3000 (publish: only RTCP and STUN)
+   */
   inactivityTimeoutMs?: number | undefined
   /**
    * How long a disconnect may last before the session ends (`onEnd`) and the session layer reconnects.
-   * Short on purpose: the picture is already frozen, and a reconnect takes about a second. @default 2000
+   * Short on purpose: the picture is already frozen, and a reconnect takes about a second.
+   * @default 500 (subscribe), 2000 (publish)
    */
   disconnectGraceMs?: number | undefined
   /** POST attempts when the server answers 503 or 429 (waiting `Retry-After`, capped). @default 3 */
@@ -114,6 +118,11 @@ function positive(name: string, value: number | undefined, fallback: number, min
   return value
 }
 
+/** `{ [key]: value }`, or nothing for the `-1` that {@link positive} gives an absent option. */
+function optional<K extends string>(key: K, value: number): Partial<Record<K, number>> {
+  return value === -1 ? {} : ({ [key]: value } as Record<K, number>)
+}
+
 function resolveSettings(options: WhipDriverOptions): WhipSettings {
   const flavour = options.whepFlavour ?? 'auto'
   if (!['auto', 'server-offer', 'client-offer'].includes(flavour)) {
@@ -144,9 +153,12 @@ function resolveSettings(options: WhipDriverOptions): WhipSettings {
     iceGatheringTimeoutMs: positive('iceGatheringTimeoutMs', options.iceGatheringTimeoutMs, 3000),
     trickleBatchMs: positive('trickleBatchMs', options.trickleBatchMs, 30),
     mediaPollIntervalMs: positive('mediaPollIntervalMs', options.mediaPollIntervalMs, 100, 1),
-    livenessIntervalMs: positive('livenessIntervalMs', options.livenessIntervalMs, 1000, 1),
-    inactivityTimeoutMs: positive('inactivityTimeoutMs', options.inactivityTimeoutMs, 3000, 1),
-    disconnectGraceMs: positive('disconnectGraceMs', options.disconnectGraceMs, 2000),
+    // Per-kind defaults (../liveness.ts) where the options say nothing.
+    liveness: {
+      ...optional('intervalMs', positive('livenessIntervalMs', options.livenessIntervalMs, -1, 1)),
+      ...optional('inactivityMs', positive('inactivityTimeoutMs', options.inactivityTimeoutMs, -1, 1)),
+      ...optional('graceMs', positive('disconnectGraceMs', options.disconnectGraceMs, -1)),
+    },
     maxPostAttempts: Math.floor(positive('maxPostAttempts', options.maxPostAttempts, 3, 1)),
     maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs, 10_000),
     deleteTimeoutMs: positive('deleteTimeoutMs', options.deleteTimeoutMs, 3000, 1),

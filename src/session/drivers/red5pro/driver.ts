@@ -16,6 +16,7 @@ import type {
 } from '../Driver'
 import { red5proDriver } from '../red5pro'
 import type { Red5proDriverOptions } from '../red5pro'
+import { livenessFor } from '../liveness'
 import type { LivenessSettings } from '../liveness'
 import type { Red5proCapabilities } from './generations'
 import { capabilitiesOf, generationFor, reportLoadedSdk } from './generations'
@@ -30,7 +31,8 @@ export interface Red5proRuntimeSettings {
   readonly sdk: Red5proSdkSource | undefined
   readonly startTimeoutMs: number
   readonly teardownTimeoutMs: number
-  readonly liveness: Omit<LivenessSettings, 'clock'>
+  /** What the options set; the rest are the session kind's defaults. */
+  readonly liveness: Partial<Omit<LivenessSettings, 'clock'>>
   readonly logger: Logger
   readonly clock: Clock
   readonly random: () => number
@@ -165,7 +167,7 @@ export function createRed5proRuntime(settings: Red5proRuntimeSettings): Red5proR
         sdk,
         capabilities: found,
         generation: generationFor(found),
-        liveness: settings.liveness,
+        liveness: livenessFor(kind, settings.liveness),
         clock: settings.clock,
         logger,
         random: settings.random,

@@ -20,7 +20,8 @@ import {
   type IceServer,
   type WhipResponse,
 } from './http'
-import { LivenessWatch, readCounters } from '../liveness'
+import { LivenessWatch, livenessFor, readCounters } from '../liveness'
+import type { LivenessSettings } from '../liveness'
 import {
   type DataChannelLike,
   type DescriptionLike,
@@ -46,9 +47,8 @@ export interface WhipSettings {
   readonly iceGatheringTimeoutMs: number
   readonly trickleBatchMs: number
   readonly mediaPollIntervalMs: number
-  readonly livenessIntervalMs: number
-  readonly inactivityTimeoutMs: number
-  readonly disconnectGraceMs: number
+  /** Liveness timings the options set; the rest are the session kind's defaults (../liveness.ts). */
+  readonly liveness: Partial<Omit<LivenessSettings, 'clock'>>
   readonly maxPostAttempts: number
   readonly maxRetryAfterMs: number
   readonly deleteTimeoutMs: number
@@ -854,15 +854,10 @@ export class WhipSession implements WhipDriverSession {
     if (pc === undefined) {
       return
     }
-    const { env, livenessIntervalMs, inactivityTimeoutMs, disconnectGraceMs } = this.settings
+    const { env, liveness } = this.settings
     this.liveness = new LivenessWatch(
       pc,
-      {
-        clock: env.clock,
-        intervalMs: livenessIntervalMs,
-        inactivityMs: inactivityTimeoutMs,
-        graceMs: disconnectGraceMs,
-      },
+      { clock: env.clock, ...livenessFor(this.kind, liveness) },
       (verdict) =>
         this.end(
           new BlueGreenError('MEDIA_FAILED', `${this.what}: ${verdict.detail}.`, {
