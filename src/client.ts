@@ -22,6 +22,7 @@ import {
   type ResolvedSessionSettings,
   type SubscribeOptions,
 } from './session/options'
+import { SessionHandle, type PendingSession } from './session/handle'
 import type { PublishSession, Session, SubscribeSession } from './session/Session'
 import type { SessionManager } from './session/SessionManager'
 import type { Assigner, ResolveOptions } from './streammanager'
@@ -56,7 +57,8 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   #verifier: Promise<EnvelopeVerifier> | undefined
   #sessionSettings: ResolvedSessionSettings
   #sessionManager: Promise<SessionManager> | undefined
-  #sessionList: SessionManager | undefined
+  readonly #handles = new Set<SessionHandle>()
+  #handleCount = 0
   readonly #manifestListeners = new Set<(manifest: Manifest, previous: Manifest | undefined) => void>()
   readonly #failover: Failover
 
@@ -242,27 +244,71 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   }
 
   /**
-   * Publishes a stream on the selected environment; resolves once media flows. The session reconnects
-   * after drops and moves make-before-break when a promotion moves its role away.
+   * Publishes a stream on the selected environment; the promise resolves once media flows, and carries the
+   * session from the first moment as `.session` (see {@link PendingSession}). The session reconnects after
+   * drops and moves make-before-break when a promotion moves its role away.
+   *
+   * @example
+   * ```ts
+   * const pending = client.publish({ streamName: 'stage-1', mediaStream: camera })
+   * pending.session.on('statechange', ({ to }) => badge(to)) // 'connecting' now, then 'live', ...
+   * const live = await pending                              // the same session, once media flows
+   * ```
    * @throws {BlueGreenError} `INVALID_ARGUMENT`, `ENVIRONMENT_OFFLINE`, `NO_CAPACITY`, `STREAM_MANAGER_UNAVAILABLE`,
-   * `DRIVER_UNAVAILABLE`, `MEDIA_FAILED`, `ABORTED`, `CLOSED`, and the codes of {@link BlueGreenClient.ready}
+   * `DRIVER_UNAVAILABLE`, `MEDIA_FAILED`, `ABORTED`, `CLOSED` (the session or the client was closed first),
+   * and the codes of {@link BlueGreenClient.ready}
    */
-  async publish(options: PublishOptions): Promise<PublishSession> {
-    return (await this.#sessions()).publish(options)
+  publish(options: PublishOptions): PendingSession<PublishSession> {
+    return this.#pending('publish', options)
   }
 
   /**
-   * Plays a stream from the selected environment (or a draining one that still carries it); resolves once
-   * media flows. Reconnects after drops and moves make-before-break during swaps.
+   * Plays a stream from the selected environment (or a draining one that still carries it); the promise
+   * resolves once media flows, and carries the session from the first moment as `.session`. With
+   * `waitForStream`, the session stays `connecting` and emits `waiting` until the stream is published.
+   * Reconnects after drops and moves make-before-break during swaps.
+   *
+   * @example
+   * ```ts
+   * const viewer = client.subscribe({ streamName: 'stage-1', mediaElement: video, waitForStream: true }).session
+   * viewer.on('waiting', () => show('Waiting for the broadcaster'))
+   * viewer.on('statechange', ({ to }) => show(to))
+   * // unmount / stop button, at any moment:
+   * await viewer.close()
+   * ```
    * @throws {BlueGreenError} `STREAM_NOT_FOUND` (unless `waitForStream`), and the codes of {@link BlueGreenClient.publish}
    */
-  async subscribe(options: SubscribeOptions): Promise<SubscribeSession> {
-    return (await this.#sessions()).subscribe(options)
+  subscribe(options: SubscribeOptions): PendingSession<SubscribeSession> {
+    return this.#pending('subscribe', options)
   }
 
   /** The sessions that have started and are neither closed nor failed, oldest first. */
   get sessions(): readonly Session[] {
-    return this.#sessionList?.sessions ?? []
+    return [...this.#handles].filter((handle) => handle.started)
+  }
+
+  /** A session handle at once; the session layer is loaded and started behind it (handle.ts). */
+  #pending<S extends Session>(
+    kind: SessionKind,
+    options: PublishOptions | SubscribeOptions,
+  ): PendingSession<S> {
+    const given = typeof options === 'object' && options !== null ? options : undefined
+    const streamName = typeof given?.streamName === 'string' ? given.streamName : ''
+    const signal = typeof given?.signal?.addEventListener === 'function' ? given.signal : undefined
+    this.#handleCount += 1
+    const handle = new SessionHandle(
+      { id: `${kind}-${this.#handleCount}`, kind, streamName },
+      this.env.logger,
+      (done) => this.#handles.delete(done),
+    )
+    this.#handles.add(handle)
+    return handle.run<S>(async (attach, abort) => {
+      const manager = await raceAbort(this.#sessions(), abort, `${kind}() of stream "${streamName}"`)
+      if (abort.aborted) {
+        throw abort.reason
+      }
+      return manager[kind](options as PublishOptions & SubscribeOptions, { id: handle.id, attach })
+    }, signal)
   }
 
   /** The session layer, loaded with the first session (it is the heaviest part of the library). */
@@ -275,11 +321,9 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       import('./session/SessionManager'),
       import('./session/drivers/auto'),
     ]).then(([{ SessionManager }, { createDriverPicker }]) => {
-      const manager = new SessionManager(
+      return new SessionManager(
         this.#host(createDriverPicker(this.env, this.settings.driver, this.settings.red5proSdk)),
       )
-      this.#sessionList = manager
-      return manager
     })
     return this.#sessionManager
   }
@@ -394,8 +438,9 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     this.#timer = undefined
     this.#abort.abort(closedError('This client'))
     this.#failover.close()
+    const pending = [...this.#handles].map((handle) => handle.close())
     const manager = await this.#sessionManager?.catch(() => undefined)
-    await manager?.close()
+    await Promise.all([manager?.close(), ...pending])
     this.#manifestListeners.clear()
     this.removeAllListeners()
   }

@@ -20,6 +20,7 @@ export type {
 } from './options'
 export type { PublishOptions, SubscribeOptions } from './session/options'
 export type { PublishSession, Session, SubscribeSession } from './session/Session'
+export type { PendingPublish, PendingSession, PendingSubscribe } from './session/handle'
 export type { SessionState } from './session/machine'
 export type {
   MigratedEvent,
@@ -28,6 +29,7 @@ export type {
   ReconnectingEvent,
   SessionEventMap,
   StateChangeEvent,
+  WaitingEvent,
 } from './session/events'
 export type { ResolveOptions } from './streammanager'
 export { whipDriver } from './session/drivers/whip'

@@ -8,7 +8,6 @@
  */
 import { abortedError, BlueGreenError, closedError, isBlueGreenError } from '../errors'
 import { sleep } from '../environment'
-import { fullJitterDelay } from '../internal/backoff'
 import { SafeEmitter } from '../internal/emitter'
 import type { TypedEmitter } from '../typedEmitter'
 import type { Assignment, ConnectionParams, EnvironmentInfo, Manifest, SessionKind } from '../types'
@@ -20,6 +19,7 @@ import { isTerminal, type SessionEffect, type SessionInput, type SessionState, t
 import { attachMedia, createMediaStream, hasMediaStream, replaceTracks, stopTracks } from './media'
 import { askPolicy } from './ReconnectPolicy'
 import { asBlueGreenError, isFatal } from './recovery'
+import { pauseUntilNextLook, waitDelay } from './waitForStream'
 
 /**
  * One stream being published or played, kept alive across drops and blue-green swaps. Get one from
@@ -127,9 +127,6 @@ interface DispatchDetail {
   reason?: string
   error?: BlueGreenError
 }
-
-/** Backoff of `waitForStream` while the stream is published nowhere. @internal */
-export const WAIT_FOR_STREAM_BACKOFF = { baseMs: 1_000, capMs: 10_000 } as const
 
 const BEFORE_STATE_CHANGE: ReadonlySet<SessionEffect> = new Set<SessionEffect>([
   'abortOperation',
@@ -611,7 +608,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
   // Where to connect
 
   private async locateForStart(signal: AbortSignal): Promise<Assignment> {
-    const { clock, random } = this.host.env
+    const { clock, random, logger } = this.host.env
     for (let attempt = 1; ; attempt += 1) {
       const manifest = await raceAbort(this.host.fresh(signal), signal, `Discovery for ${this.label}`)
       const selected = this.host.select(manifest)
@@ -621,14 +618,15 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
         if (!this.options.waitForStream || !isBlueGreenError(error, 'STREAM_NOT_FOUND') || signal.aborted) {
           throw error
         }
-        const delay = fullJitterDelay(
-          attempt,
-          WAIT_FOR_STREAM_BACKOFF.baseMs,
-          WAIT_FOR_STREAM_BACKOFF.capMs,
-          random,
-        )
-        this.host.env.logger.debug(`${this.label}: stream not published yet; trying again in ${delay} ms`)
-        await sleep(clock, delay, signal)
+        const delayMs = waitDelay(attempt, random, error)
+        const line = `${this.label}: not published on ${selected.name} yet; looking again in ${delayMs} ms`
+        if (attempt === 1) {
+          logger.info(line)
+        } else {
+          logger.debug(line)
+        }
+        this.safeEmit('waiting', { attempt, delayMs, environment: selected.name, error })
+        await pauseUntilNextLook(clock, this.host, delayMs, signal)
       }
     }
   }

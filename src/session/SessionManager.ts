@@ -17,6 +17,14 @@ import {
   type SubscribeSession,
 } from './Session'
 
+/** How the client starts a session it already handed out (see `handle.ts`). @internal */
+export interface StartOptions {
+  /** The id the app's handle already carries. */
+  readonly id?: string | undefined
+  /** Called synchronously with the new session, before start-up begins. */
+  readonly attach?: ((session: ManagedSession) => void) | undefined
+}
+
 /**
  * Runs the sessions of one client over a {@link SessionHost}.
  *
@@ -55,8 +63,8 @@ export class SessionManager {
    *   start-up), `ABORTED` (`options.signal`), `ENVIRONMENT_UNKNOWN`, `ENVIRONMENT_OFFLINE`, `NO_CAPACITY`,
    *   `STREAM_MANAGER_UNAVAILABLE`, `DRIVER_UNAVAILABLE`, `MEDIA_FAILED`, ...
    */
-  publish(options: PublishOptions): Promise<PublishSession> {
-    return this.start('publish', options) as Promise<PublishSession>
+  publish(options: PublishOptions, start?: StartOptions): Promise<PublishSession> {
+    return this.start('publish', options, start) as Promise<PublishSession>
   }
 
   /**
@@ -65,8 +73,8 @@ export class SessionManager {
    * @throws {BlueGreenError} `STREAM_NOT_FOUND` (published nowhere, without `waitForStream`), and the codes
    *   of {@link SessionManager.publish}
    */
-  subscribe(options: SubscribeOptions): Promise<SubscribeSession> {
-    return this.start('subscribe', options) as Promise<SubscribeSession>
+  subscribe(options: SubscribeOptions, start?: StartOptions): Promise<SubscribeSession> {
+    return this.start('subscribe', options, start) as Promise<SubscribeSession>
   }
 
   /** The sessions that have started and are not closed or failed, oldest first. */
@@ -83,7 +91,11 @@ export class SessionManager {
     return this.closing
   }
 
-  private async start(kind: SessionKind, options: PublishOptions | SubscribeOptions): Promise<Session> {
+  private async start(
+    kind: SessionKind,
+    options: PublishOptions | SubscribeOptions,
+    start: StartOptions = {},
+  ): Promise<Session> {
     const what = `${kind}()`
     if (this.closing) {
       throw closedError('The client')
@@ -102,7 +114,7 @@ export class SessionManager {
     this.counter += 1
     const session = new ManagedSession(
       this.host,
-      { id: `${kind}-${this.counter}`, kind, streamName: options.streamName },
+      { id: start.id ?? `${kind}-${this.counter}`, kind, streamName: options.streamName },
       {
         mediaStream: 'mediaStream' in options ? options.mediaStream : undefined,
         mediaElement: options.mediaElement,
@@ -113,6 +125,7 @@ export class SessionManager {
     )
     this.all.add(session)
     this.coordinator.add(session)
+    start.attach?.(session)
     await session.start(options.signal)
     return session
   }

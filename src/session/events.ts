@@ -34,6 +34,23 @@ export interface ReconnectedEvent {
   readonly downtimeMs: number
 }
 
+/**
+ * Payload of `waiting`: a subscriber started with `waitForStream: true` asked for its stream, the Stream
+ * Manager answered that it is published nowhere yet (a 404, which browsers print in the console), and the
+ * session looks again after `delayMs` (sooner when a new manifest revision arrives). The session stays
+ * `connecting`; the next `statechange` to `live` means the stream was found.
+ */
+export interface WaitingEvent {
+  /** 1 for the first "not found", then 2, 3, ... */
+  readonly attempt: number
+  /** How long the session waits before asking again. */
+  readonly delayMs: number
+  /** The environment that was asked (the one the client selects). */
+  readonly environment: string
+  /** The `STREAM_NOT_FOUND` answer. */
+  readonly error: BlueGreenError
+}
+
 /** Payload of `migrating`: a make-before-break move has begun. */
 export interface MigratingEvent {
   /** Environment name the session is on. */
@@ -62,6 +79,8 @@ export interface MigratedEvent {
 export interface SessionEventMap {
   /** The state changed. */
   statechange: [event: StateChangeEvent]
+  /** Still `connecting`: the stream is published nowhere yet and `waitForStream` is on; see {@link WaitingEvent}. */
+  waiting: [event: WaitingEvent]
   /** A recovery attempt is scheduled. */
   reconnecting: [event: ReconnectingEvent]
   /** Recovery succeeded; the session is `live` again. */
@@ -79,6 +98,7 @@ export interface SessionEventMap {
 /** Every event name of {@link SessionEventMap}, e.g. for an event recorder. */
 export const SESSION_EVENT_NAMES = [
   'statechange',
+  'waiting',
   'reconnecting',
   'reconnected',
   'migrating',

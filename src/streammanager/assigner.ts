@@ -113,7 +113,8 @@ export interface Assigner {
    * @param options - region, strict, node group, token, signal
    * @throws {BlueGreenError} `INVALID_ARGUMENT` bad stream name, kind, option or Stream Manager URL (no request made);
    *   `ENVIRONMENT_OFFLINE` the environment is `offline` (no request made);
-   *   `STREAM_NOT_FOUND` subscribe: the stream is not published there (400/404);
+   *   `STREAM_NOT_FOUND` subscribe: the stream is not published there (400/404; `retryAfterMs` when the
+   *   server sent `Retry-After`);
    *   `NO_CAPACITY` publish: no node available (400/404), or a capacity/overload answer;
    *   `STREAM_MANAGER_UNAVAILABLE` unreachable, 5xx/429/408 after retries, or a refusal such as 401/403/409
    *   (`status` set; `retryAfterMs` when the server sent `Retry-After`);
@@ -357,6 +358,7 @@ function interpret(
         'STREAM_NOT_FOUND',
         `Stream "${ctx.streamName}" is not published on environment "${ctx.environment}"${said} (${where(ctx, status)}). ` +
           'Start the publisher first, or retry: a stream being moved appears on the new environment once its publisher has moved.',
+        retryContext,
       )
     }
     throw fail(
