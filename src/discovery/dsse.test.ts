@@ -1,11 +1,14 @@
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
+import { once } from '../../test/helpers/manifests'
 import { EnvelopeVerifier, generateKeyPair, pae, parsePublicKey, signManifest } from './dsse'
 
 let a: Awaited<ReturnType<typeof generateKeyPair>>
 let b: Awaited<ReturnType<typeof generateKeyPair>>
-beforeAll(async () => {
-  ;[a, b] = await Promise.all([generateKeyPair(), generateKeyPair()])
+// Per test (made once): a failure here fails the tests rather than skipping them (mutation testing).
+const pairs = once(() => Promise.all([generateKeyPair(), generateKeyPair()]))
+beforeEach(async () => {
+  ;[a, b] = await pairs()
 })
 afterEach(() => {
   vi.restoreAllMocks()

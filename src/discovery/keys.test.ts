@@ -3,7 +3,7 @@
  * one of the two Ed25519 equations (cofactored, cofactorless) accepts.
  */
 import * as ed from '@noble/ed25519'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 
 import {
   bytesToBase64,
@@ -18,17 +18,22 @@ import {
   webCryptoVerifier,
   type Verify,
 } from './dsse'
+import { once } from '../../test/helpers/manifests'
 
 let a: Awaited<ReturnType<typeof generateKeyPair>>
 let paths: [string, Verify][]
-beforeAll(async () => {
-  a = await generateKeyPair()
-  paths = [
+// Per test (made once): a failure here fails the tests rather than skipping them (mutation testing).
+const setup = once(async () => {
+  const pair = await generateKeyPair()
+  const verifiers: [string, Verify][] = [
     ['WebCrypto', (await webCryptoVerifier())!],
     ['noble', await nobleVerifier()],
   ]
+  return { pair, verifiers }
 })
-
+beforeEach(async () => {
+  ;({ pair: a, verifiers: paths } = await setup())
+})
 const L = ed.CURVE.n
 const payload = new TextEncoder().encode(JSON.stringify({ manifestVersion: 1, revision: 1 }))
 const message = pae(MANIFEST_PAYLOAD_TYPE, payload)

@@ -148,7 +148,8 @@ export class ManifestLoader {
   /** The highest accepted revision that still binds (memory or storage); see {@link recordBinds}. */
   get record(): RevisionRecord | undefined {
     const now = this.#env.clock.now()
-    const binding = [readRecord(this.#env.storage, this.#settings.storageKey), this.#accepted].filter(
+    // Memory first: on equal revisions, what this client accepted wins over what another tab stored.
+    const binding = [this.#accepted, readRecord(this.#env.storage, this.#settings.storageKey)].filter(
       (record): record is RevisionRecord => record !== undefined && recordBinds(record, now),
     )
     return binding.reduce<RevisionRecord | undefined>(

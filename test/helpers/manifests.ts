@@ -56,3 +56,13 @@ export async function testKey(keyid: string): Promise<TestKey> {
 export async function signed(document: unknown, ...keys: TestKey[]): Promise<unknown> {
   return signManifest(JSON.stringify(document), keys)
 }
+
+/**
+ * Runs `make` once, from the first test that needs it. Use it in `beforeEach`, not `beforeAll`: when key
+ * generation breaks (a mutation of the key code), the tests then fail instead of being skipped, and
+ * mutation testing counts a skipped test as a pass.
+ */
+export function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined
+  return () => (made ??= make())
+}

@@ -1,11 +1,19 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { createClient, isBlueGreenError, type BlueGreenClient, type BlueGreenErrorCode } from '../../src'
 import { memoryStorage, type KeyValueStorage } from '../../src/environment'
 import type { ClientOptions } from '../../src/options'
 import { stepClock } from '../helpers/clock'
 import { refusedUrl, startManifestServer, type Fault, type ManifestServer } from '../helpers/manifestServer'
-import { manifest, promoted, signed, testKey, type TestKey, type TestManifest } from '../helpers/manifests'
+import {
+  manifest,
+  once,
+  promoted,
+  signed,
+  testKey,
+  type TestKey,
+  type TestManifest,
+} from '../helpers/manifests'
 
 const open: { close(): Promise<void> }[] = []
 afterEach(async () => {
@@ -41,8 +49,10 @@ async function rejection(
 let ops: TestKey
 let backup: TestKey
 let stranger: TestKey
-beforeAll(async () => {
-  ;[ops, backup, stranger] = await Promise.all([testKey('ops-2026'), testKey('backup'), testKey('stranger')])
+// Per test (made once): a failure here fails the tests rather than skipping them (mutation testing).
+const keys = once(() => Promise.all([testKey('ops-2026'), testKey('backup'), testKey('stranger')]))
+beforeEach(async () => {
+  ;[ops, backup, stranger] = await keys()
 })
 
 describe('discovery over real HTTP', () => {

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 
 import { createClient, type BlueGreenClient } from '../../src/client'
 import { bytesToBase64, MANIFEST_PAYLOAD_TYPE, pae, parsePrivateKey } from '../../src/discovery/dsse'
@@ -15,7 +15,7 @@ import { isBlueGreenError, type BlueGreenError, type BlueGreenErrorCode } from '
 import type { ClientOptions } from '../../src/options'
 import { stepClock } from '../helpers/clock'
 import { startManifestServer, type ManifestServer } from '../helpers/manifestServer'
-import { manifest, signed, testKey, type TestKey } from '../helpers/manifests'
+import { manifest, once, signed, testKey, type TestKey } from '../helpers/manifests'
 
 const open: { close(): Promise<void> }[] = []
 afterEach(async () => {
@@ -48,8 +48,10 @@ async function failure(promise: Promise<unknown>): Promise<BlueGreenError> {
 const codeOf = async (promise: Promise<unknown>): Promise<BlueGreenErrorCode> => (await failure(promise)).code
 
 let ops: TestKey
-beforeAll(async () => {
-  ops = await testKey('ops')
+// Per test (made once): a failure here fails the tests rather than skipping them (mutation testing).
+const key = once(() => testKey('ops'))
+beforeEach(async () => {
+  ops = await key()
 })
 
 /** A server that answers with `handle` (for redirects and exact body framing). */
