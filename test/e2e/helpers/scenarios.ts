@@ -6,12 +6,17 @@
  * A "gap" is the longest time between two frames the viewer's <video> presented (requestVideoFrameCallback
  * stamps), over the whole move: a viewer sees the picture freeze that long.
  */
-import type { Browser, Page } from 'playwright-core'
 import { expect } from 'vitest'
 
 import { startEmulator, type Emulator } from '../../../src/emulator'
 import type { ClientSpec, RecordedEvent, SessionInfo } from '../page/harness'
-import { call, newContext, openHarness, screenshot, type HarnessServer } from './browser'
+import { call, openHarness, screenshot, type HarnessServer } from './browser'
+import type { Browser as PlaywrightBrowser } from 'playwright-core'
+
+import { asE2eBrowser, type E2eBrowser, type E2ePage as Page } from './engines'
+
+/** A browser of any engine, or a Chromium a test file launched through Playwright itself. */
+export type AnyBrowser = E2eBrowser | PlaywrightBrowser
 
 /** Short windows so a scenario takes seconds (the library's defaults are tuned for real drains). */
 export const FAST_MIGRATION = { windowMs: 3000, leadMs: 500, marginMs: 500 } as const
@@ -37,7 +42,10 @@ export async function waitFor<T>(
   }
 }
 
-/** The longest time between consecutive frames, counting every pair that overlaps [from, to]. */
+/**
+ * The longest time between consecutive frames, counting every pair that overlaps [from, to], and the
+ * freeze still running at `to` (from the last frame to `to`): a picture that stopped for good counts.
+ */
 export function longestGap(frames: readonly number[], from: number, to: number): number {
   let longest = 0
   for (let i = 1; i < frames.length; i++) {
@@ -47,7 +55,8 @@ export function longestGap(frames: readonly number[], from: number, to: number):
       longest = Math.max(longest, b - a)
     }
   }
-  return longest
+  const last = frames.filter((t) => t <= to).at(-1) ?? from
+  return Math.max(longest, to - Math.max(last, from))
 }
 
 /** The stamp of the frame before the longest gap overlapping [from, to] (the last frame before a freeze). */
@@ -83,8 +92,8 @@ export async function waitForFrames(page: Page, sessionId: string, count = 20): 
 }
 
 /**
- * Frames keep coming and are decoded: two readings one second apart, both counters grew, the picture has
- * the fake camera's size (640 x 480).
+ * Frames keep coming and are decoded: two readings one second apart, both counters grew (frames the
+ * <video> presented, and the decoder's `framesDecoded`), the picture has the fake camera's size (640 x 480).
  */
 export async function expectFramesFlowing(page: Page, sessionId: string): Promise<void> {
   const before = await waitForFrames(page, sessionId, 20)
@@ -93,7 +102,21 @@ export async function expectFramesFlowing(page: Page, sessionId: string): Promis
   expect(after.videoWidth).toBe(640)
   expect(after.videoHeight).toBe(480)
   expect(after.frames).toBeGreaterThan(before.frames + 5)
-  expect(after.totalVideoFrames).toBeGreaterThan(before.totalVideoFrames + 5)
+  expect(after.framesDecoded).toBeGreaterThan(before.framesDecoded + 5)
+}
+
+/**
+ * Sound keeps coming: audio packets were received and, one second later, at least 25 more (Opus sends 50
+ * a second).
+ */
+export async function expectAudioFlowing(page: Page, sessionId: string): Promise<void> {
+  const before = await waitFor(`audio on ${sessionId}`, async () => {
+    const info = await call(page, 'info', sessionId)
+    return info.audioPacketsReceived > 0 ? info : undefined
+  })
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  const after = await call(page, 'info', sessionId)
+  expect(after.audioPacketsReceived).toBeGreaterThan(before.audioPacketsReceived + 25)
 }
 
 /** Prints every session's state and events (after a failure). */
@@ -120,7 +143,7 @@ export async function dumpSessions(page: Page): Promise<void> {
 
 /** Runs `body` in a fresh emulator and browser context; closes everything; screenshots on failure. */
 export async function withWorld<T>(
-  browser: Browser,
+  browser: AnyBrowser,
   harness: HarnessServer,
   name: string,
   body: (world: {
@@ -131,7 +154,7 @@ export async function withWorld<T>(
 ): Promise<T> {
   const socketsBefore = udpSockets()
   const emu = await startEmulator({ ttl: 1, logger: false })
-  const context = await newContext(browser)
+  const context = await asE2eBrowser(browser).newContext()
   let failed = false
   try {
     const page = await openHarness(context, harness)
@@ -205,7 +228,10 @@ const AFTER_MOVE_MS = 2000
  * stream, one with make-before-break and one without. Blue (Stream Manager 2.0: WHIP/WHEP) is promoted
  * with an 8 s drain; every session moves there.
  */
-export async function promotionScenario(browser: Browser, harness: HarnessServer): Promise<PromotionResult> {
+export async function promotionScenario(
+  browser: AnyBrowser,
+  harness: HarnessServer,
+): Promise<PromotionResult> {
   return withWorld(browser, harness, 'promotion', async ({ emu, page, spec }) => {
     await call(page, 'createClient', 'broadcaster', spec())
     await call(page, 'createClient', 'viewer-mbb', spec())
@@ -300,7 +326,7 @@ export interface OutageResult {
  * the Red5 SDK. `on: 'blue'`: blue is promoted first, so production speaks 2.0 and whipDriver carries it.
  */
 export async function outageScenario(
-  browser: Browser,
+  browser: AnyBrowser,
   harness: HarnessServer,
   { on = 'green' }: { on?: 'green' | 'blue' } = {},
 ): Promise<OutageResult> {

@@ -2,5 +2,7 @@
 import * as sdk from 'red5pro-bluegreen'
 
 import { install } from './harness'
+import { observePeerConnections } from './peers'
 
+observePeerConnections()
 install(sdk)

@@ -3,10 +3,13 @@
  * test through `window.e2e` (page.evaluate), with every rendered subscriber frame recorded.
  *
  * Frames: each subscriber plays in a real <video> element; `requestVideoFrameCallback` stamps every frame
- * the compositor presents (`presentationTime`, the page's performance.now() timebase). The longest gap
- * between two stamps is the freeze a viewer would see.
+ * the compositor presents (`presentationTime`, the page's performance.now() timebase; Chromium and
+ * Firefox both have it). The longest gap between two stamps is the freeze a viewer would see. The
+ * decoder's own count is `framesDecoded` of the receiver's inbound-rtp statistics, in every engine
+ * (`getVideoPlaybackQuality().totalVideoFrames` stays 0 for MediaStream video in Firefox).
  */
 import type * as Sdk from '../../../src/index'
+import { inboundCounters } from './peers'
 
 /** A client as the tests describe it (JSON, so it can cross page.evaluate). */
 export interface ClientSpec {
@@ -36,12 +39,18 @@ export interface SessionInfo {
   state: string
   environment: string
   events: RecordedEvent[]
-  /** Subscribers: frames presented so far, the video's size and the decoder's count. */
+  /** Subscribers: frames presented so far, the video's size. */
   frames: number
   videoWidth: number
   videoHeight: number
-  totalVideoFrames: number
+  /** Subscribers: the decoder's count (inbound-rtp `framesDecoded` of the current connection). */
+  framesDecoded: number
+  /** Subscribers: audio packets received (inbound-rtp `packetsReceived` of the current connection). */
+  audioPacketsReceived: number
 }
+
+/** What a broadcaster sends: the fake camera, the fake microphone, or both. */
+export type MediaKinds = 'camera+microphone' | 'camera' | 'microphone'
 
 interface Tracked {
   session: Sdk.Session
@@ -95,7 +104,18 @@ export function createApi(sdk: typeof Sdk) {
       }
     return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') }
   }
-  let camera: Promise<MediaStream> | undefined
+  const captures = new Map<MediaKinds, Promise<MediaStream>>()
+  const capture = (kinds: MediaKinds): Promise<MediaStream> => {
+    let found = captures.get(kinds)
+    if (found === undefined) {
+      found = navigator.mediaDevices.getUserMedia({
+        video: kinds === 'microphone' ? false : { width: 640, height: 480 },
+        audio: kinds !== 'camera',
+      })
+      captures.set(kinds, found)
+    }
+    return found
+  }
 
   function track(id: string, session: Sdk.Session, video: HTMLVideoElement): Tracked {
     const tracked: Tracked = { session, video, frames: [], events: [] }
@@ -174,10 +194,14 @@ export function createApi(sdk: typeof Sdk) {
       return created.ready()
     },
 
-    /** Publishes Chromium's fake camera and microphone; answers the session id. */
-    async publish(clientId: string, streamName: string, sessionId: string): Promise<string> {
-      camera ??= navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true })
-      const mediaStream = await camera
+    /** Publishes the browser's fake camera and microphone (or one of them); answers the session id. */
+    async publish(
+      clientId: string,
+      streamName: string,
+      sessionId: string,
+      kinds: MediaKinds = 'camera+microphone',
+    ): Promise<string> {
+      const mediaStream = await capture(kinds)
       const preview = video(`${sessionId} preview`)
       const session = await client(clientId).publish({ streamName, mediaStream, mediaElement: preview })
       track(sessionId, session, preview)
@@ -206,10 +230,7 @@ export function createApi(sdk: typeof Sdk) {
           kind === 'publish'
             ? await client(clientId).publish({
                 streamName,
-                mediaStream: await (camera ??= navigator.mediaDevices.getUserMedia({
-                  video: { width: 640, height: 480 },
-                  audio: true,
-                })),
+                mediaStream: await capture('camera+microphone'),
               })
             : await client(clientId).subscribe({ streamName, mediaElement: video(`${clientId} attempt`) })
         await session.close()
@@ -225,8 +246,9 @@ export function createApi(sdk: typeof Sdk) {
       }
     },
 
-    info(sessionId: string): SessionInfo {
+    async info(sessionId: string): Promise<SessionInfo> {
       const { session, video: element, frames, events } = tracked(sessionId)
+      const counters = session.kind === 'subscribe' ? await inboundCounters(element) : undefined
       return {
         id: sessionId,
         kind: session.kind,
@@ -236,13 +258,14 @@ export function createApi(sdk: typeof Sdk) {
         frames: frames.length,
         videoWidth: element.videoWidth,
         videoHeight: element.videoHeight,
-        totalVideoFrames: element.getVideoPlaybackQuality().totalVideoFrames,
+        framesDecoded: counters?.framesDecoded ?? 0,
+        audioPacketsReceived: counters?.audioPacketsReceived ?? 0,
       }
     },
 
     /** Every session, for failure reports. */
-    all(): SessionInfo[] {
-      return [...sessions.keys()].map((id) => api.info(id))
+    all(): Promise<SessionInfo[]> {
+      return Promise.all([...sessions.keys()].map((id) => api.info(id)))
     },
 
     /** Frame stamps (performance.now() timebase) of a subscriber. */

@@ -1,0 +1,193 @@
+/**
+ * The demo page (examples/demo), built as `npm run demo` builds it and served by the emulator, in a real
+ * browser: it shows both environments, goes live with the fake camera, plays it in two viewers, and a
+ * click on "Promote" for blue moves every session on screen, after which green empties. Screenshots of
+ * each step are kept in test-results/e2e/ (they are what a reviewer looks at).
+ */
+import { execFileSync } from 'node:child_process'
+
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+
+import { startEmulator, type Emulator } from '../../../src/emulator'
+import { screenshot } from '../helpers/browser'
+import { requireDist, root } from '../helpers/bundle'
+import type { EngineWorld } from '../helpers/engineSuite'
+import type { E2ePage as Page } from '../helpers/engines'
+
+/** Opens the demo with short migration windows; fails the test on any page error. */
+async function openDemo(emu: Emulator, page: Page, errors: string[], query = ''): Promise<void> {
+  page.onPageError((message) => errors.push(message))
+  await page.goto(`${emu.demoUrl}?windowMs=2500&leadMs=300&marginMs=300&drain=8${query}`)
+  await page.waitForSelector('body[data-ready="true"]', 15_000)
+}
+
+const videoWidths = (page: Page): Promise<number[]> =>
+  page.$$eval('.tile video', (videos) => videos.map((v) => (v as HTMLVideoElement).videoWidth))
+
+/** Badges of every session tile: `{ title, environment, state }`. */
+function tiles(page: Page): Promise<{ title: string; environment: string; state: string }[]> {
+  return page.$$eval('.tile:not(.empty)', (nodes) =>
+    nodes.map((node) => ({
+      title: node.querySelector('strong')?.textContent ?? '',
+      environment: (node as HTMLElement).dataset.environment ?? '',
+      state: (node as HTMLElement).dataset.state ?? '',
+    })),
+  )
+}
+
+/** Registers the demo page suite for `world`'s engine. */
+export function demoSuite(world: EngineWorld): void {
+  let emu: Emulator
+
+  beforeAll(() => {
+    requireDist()
+    // What `npm run demo` runs after the package build.
+    execFileSync(process.execPath, ['examples/demo/build.mjs'], { cwd: root, stdio: 'pipe' })
+  })
+
+  beforeEach(async () => {
+    emu = await startEmulator({ ttl: 1, logger: false })
+  })
+
+  afterEach(async () => {
+    await emu?.close()
+  })
+
+  describe('the demo page', () => {
+    it('shows both environments, plays the camera; a promote click moves every session on screen, rollback brings them back', async () => {
+      const context = await world.browser().newContext()
+      const page = await context.newPage()
+      const errors: string[] = []
+      try {
+        await openDemo(emu, page, errors)
+
+        // Both environments, with their Stream Manager generation and role.
+        await expect.poll(() => page.textContent('#env-green')).toContain('production')
+        expect(await page.textContent('#env-green')).toContain('1.x')
+        expect(await page.textContent('#env-blue')).toContain('staging')
+        expect(await page.textContent('#env-blue')).toContain('2.0')
+        expect(await page.textContent('#client-env')).toContain('green')
+        expect(await page.textContent('#manifest')).toContain('"production": "green"')
+
+        await page.click('#golive')
+        await page.click('#add-viewer')
+        await page.click('#add-viewer')
+        await expect
+          .poll(() => tiles(page), { timeout: 20_000 })
+          .toEqual([
+            { title: 'Broadcaster', environment: 'green', state: 'live' },
+            { title: 'Viewer 1', environment: 'green', state: 'live' },
+            { title: 'Viewer 2', environment: 'green', state: 'live' },
+          ])
+        // The viewers show pictures, and the node counts them.
+        await expect.poll(() => videoWidths(page)).toEqual([640, 640, 640])
+        await expect
+          .poll(() => page.textContent('#env-green [data-sessions]'))
+          .toBe('1 publishing · 2 playing')
+        await screenshot(page, 'demo-1-live-on-green')
+
+        await page.click('#env-blue button[data-op="promote"]')
+        await expect.poll(() => page.textContent('#env-blue [data-roles]')).toBe('production')
+        await expect
+          .poll(() => tiles(page), { timeout: 25_000 })
+          .toEqual([
+            { title: 'Broadcaster', environment: 'blue', state: 'live' },
+            { title: 'Viewer 1', environment: 'blue', state: 'live' },
+            { title: 'Viewer 2', environment: 'blue', state: 'live' },
+          ])
+        expect(await page.textContent('#timeline')).toMatch(/viewer 1: moved green → blue, interruption 0 ms/)
+        // The page's own frame monitor reports what each viewer saw across its move.
+        await expect
+          .poll(() => page.$$eval('.tile [data-note]', (notes) => notes.map((n) => n.textContent ?? '')), {
+            timeout: 5000,
+          })
+          .toEqual([
+            expect.any(String),
+            expect.stringMatching(/^moved green → blue · longest gap \d+ ms$/),
+            expect.stringMatching(/^moved green → blue · longest gap \d+ ms$/),
+          ])
+        console.log(
+          `[figures] ${world.engine} demo page: ${(await page.$$eval('.tile [data-note]', (n) => n.map((x) => x.textContent))).slice(1).join('; ')}`,
+        )
+        expect(await page.textContent('.tile-stat')).toMatch(/\d+ fps/)
+        expect(await page.textContent('#timeline')).toMatch(/promote/i)
+        expect(await page.textContent('#manifest')).toContain('"production": "blue"')
+        await expect
+          .poll(() => page.textContent('#env-blue [data-sessions]'))
+          .toBe('1 publishing · 2 playing')
+        // Pictures on the new side.
+        await expect.poll(() => videoWidths(page)).toEqual([640, 640, 640])
+        await screenshot(page, 'demo-2-moved-to-blue')
+        // Nothing is left behind on the old side: the broadcaster's kept publish closes last (by the deadline).
+        await expect
+          .poll(() => page.textContent('#env-green [data-sessions]'), { timeout: 15_000 })
+          .toBe('0 publishing · 0 playing')
+        await screenshot(page, 'demo-3-green-drained')
+
+        // Rollback is another promotion: everyone comes back to green.
+        await page.click('#rollback')
+        await expect.poll(() => page.textContent('#env-green [data-roles]')).toBe('production')
+        await expect
+          .poll(() => tiles(page), { timeout: 25_000 })
+          .toEqual([
+            { title: 'Broadcaster', environment: 'green', state: 'live' },
+            { title: 'Viewer 1', environment: 'green', state: 'live' },
+            { title: 'Viewer 2', environment: 'green', state: 'live' },
+          ])
+        await expect.poll(() => videoWidths(page)).toEqual([640, 640, 640])
+        expect(await page.textContent('#manifest')).toContain('"revision": 3')
+        expect(errors).toEqual([])
+      } catch (error) {
+        console.error(`[e2e] demo failed; screenshot: ${await screenshot(page, 'demo-failure')}`)
+        console.error(`[e2e] timeline:\n${await page.textContent('#timeline').catch(() => '')}`)
+        throw error
+      } finally {
+        await context.close()
+      }
+    })
+
+    it('the QA selector recreates the client on staging: its sessions run on blue, badged staging', async () => {
+      const context = await world.browser().newContext()
+      const page = await context.newPage()
+      const errors: string[] = []
+      try {
+        await openDemo(emu, page, errors)
+        await page.click('#golive')
+        await page.click('#add-viewer')
+        await expect
+          .poll(() => tiles(page), { timeout: 20_000 })
+          .toEqual([
+            { title: 'Broadcaster', environment: 'green', state: 'live' },
+            { title: 'Viewer 1', environment: 'green', state: 'live' },
+          ])
+
+        await page.selectOption('#qa', 'staging')
+        await expect.poll(() => page.textContent('#client-env')).toContain('blue · staging')
+        // The same sessions start again on the new client, on staging.
+        await expect
+          .poll(() => tiles(page), { timeout: 20_000 })
+          .toEqual([
+            { title: 'Broadcaster', environment: 'blue', state: 'live' },
+            { title: 'Viewer 2', environment: 'blue', state: 'live' },
+          ])
+        await expect.poll(() => videoWidths(page)).toEqual([640, 640])
+        expect(await page.textContent('.tile[data-environment="blue"] .badges')).toContain('staging')
+        // The production client's sessions were closed, not left running.
+        await expect
+          .poll(() => page.textContent('#env-green [data-sessions]'))
+          .toBe('0 publishing · 0 playing')
+        await expect
+          .poll(() => page.textContent('#env-blue [data-sessions]'))
+          .toBe('1 publishing · 1 playing')
+        await screenshot(page, 'demo-4-qa-on-staging')
+        expect(errors).toEqual([])
+      } catch (error) {
+        console.error(`[e2e] demo QA failed; screenshot: ${await screenshot(page, 'demo-qa-failure')}`)
+        console.error(`[e2e] timeline:\n${await page.textContent('#timeline').catch(() => '')}`)
+        throw error
+      } finally {
+        await context.close()
+      }
+    })
+  })
+}
