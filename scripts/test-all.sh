@@ -17,13 +17,14 @@ npx publint --strict
 npx attw --pack . --profile node16 --quiet
 npx size-limit
 if [ -f scripts/ensure-chromium.sh ]; then
-  step "browser for end-to-end tests"
+  step "browsers for end-to-end tests (Debian chromium and firefox-esr, installed only when missing)"
   bash scripts/ensure-chromium.sh
+  bash scripts/ensure-firefox.sh
 fi
 step "tests (vitest: unit, integration, package, CLI on the built binary)"
 export RED5PRO_BLUEGREEN_CLI=dist/cli/index.js
 npx vitest run
-step "end-to-end tests (real Chromium, real WebRTC media, the emulator; one browser at a time)"
+step "end-to-end tests (real Chromium and Firefox, real WebRTC media, the emulator; one browser at a time)"
 npx vitest run --config vitest.e2e.config.ts
 step "consumer apps (the packed tarball built by Vite, webpack, Next.js x2, Parcel, Rollup, esbuild x2; pages in Chromium)"
 npx vitest run --config vitest.consumers.config.ts
