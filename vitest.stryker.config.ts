@@ -15,6 +15,7 @@ export default defineConfig({
       'test/integration/trust-client.test.ts',
       'test/integration/trust-discovery.test.ts',
       'test/integration/trust-limits.test.ts',
+      'test/integration/streammanager-errors.test.ts',
     ],
     exclude: ['**/*.dom.test.ts', 'node_modules/**'],
   },
