@@ -16,6 +16,7 @@ export default defineConfig({
       'test/integration/trust-discovery.test.ts',
       'test/integration/trust-limits.test.ts',
       'test/integration/streammanager-errors.test.ts',
+      'test/integration/discovery-http.test.ts',
     ],
     exclude: ['**/*.dom.test.ts', 'node_modules/**'],
   },
