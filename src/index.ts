@@ -3,6 +3,8 @@
  *
  * The curated public surface. Internals (HTTP plumbing, the manifest loader, the session state machine,
  * the swap coordinator) are not exported on purpose: they may change without a major version.
+ *
+ * @module red5pro-bluegreen
  */
 export { BlueGreenClient, createClient } from './client'
 export { BlueGreenError, isBlueGreenError } from './errors'
@@ -34,15 +36,31 @@ export type {
 export type { ResolveOptions } from './streammanager'
 export { whipDriver } from './session/drivers/whip'
 export type {
+  DataChannelLike,
+  DescriptionLike,
   PeerConnectionConstructor,
   PeerConnectionLike,
+  StatsReportLike,
+  TrackLike,
   WhepFlavour,
   WhipDriver,
   WhipDriverOptions,
   WhipDriverSession,
 } from './session/drivers/whip'
 export { red5proDriver, canRed5proSdkReach } from './session/drivers/red5pro'
-export type { Red5proDriverOptions, Red5proSdk, Red5proSdkSource } from './session/drivers/red5pro'
+export type {
+  Red5proClientClass,
+  Red5proDriverOptions,
+  Red5proSdk,
+  Red5proSdkConfig,
+  Red5proSdkEmitter,
+  Red5proSdkEvent,
+  Red5proSdkEventHandler,
+  Red5proSdkPlaybackView,
+  Red5proSdkSource,
+  Red5proWhepClient,
+  Red5proWhipClient,
+} from './session/drivers/red5pro'
 export type { TrustedKey } from './discovery/envelope'
 export type { Clock, FetchLike, KeyValueStorage, Logger } from './environment'
 export type {

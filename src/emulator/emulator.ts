@@ -65,12 +65,19 @@ export interface EmulatorMediaNode {
   hasStream(app: string, stream: string): boolean
   /** Session counts and the signalling requests the node received. */
   stats(): {
+    /** Publishing sessions now. */
     readonly publishers: number
+    /** Playing sessions now. */
     readonly subscribers: number
+    /** Every signalling request received, oldest first. */
     readonly requests: readonly {
+      /** HTTP method. */
       readonly method: string
+      /** Path, without the query. */
       readonly path: string
+      /** Query parameters. */
       readonly query: Readonly<Record<string, string>>
+      /** The request's `Content-Type`, when it had one. */
       readonly contentType?: string
     }[]
   }
@@ -157,7 +164,14 @@ export interface EmulatedEnvironment {
   /** False after `kill()` until `revive()`. */
   readonly alive: boolean
   /** Its media node, while alive. */
-  readonly node?: { readonly name: string; readonly serverAddress: string; readonly url: string }
+  readonly node?: {
+    /** The node's name, e.g. `green-node-1`. */
+    readonly name: string
+    /** What the Stream Manager answers as `serverAddress` (`127.0.0.1:PORT`). */
+    readonly serverAddress: string
+    /** `http://127.0.0.1:PORT`. */
+    readonly url: string
+  }
 }
 
 /** One environment in {@link EmulatorState}: {@link EmulatedEnvironment} plus its media sessions. */
@@ -182,12 +196,27 @@ export interface EmulatorState {
   readonly manifest: Manifest
   /** Discovery: failing on purpose or not, the ETag served, and answers counted by kind. */
   readonly discovery: {
+    /** True while `failDiscovery()` makes it fail on purpose. */
     readonly failing: boolean
+    /** The ETag of the manifest being served. */
     readonly etag: string | undefined
-    readonly served: { readonly ok: number; readonly notModified: number; readonly failed: number }
+    /** Answers so far, by kind. */
+    readonly served: {
+      /** 200 with the manifest. */
+      readonly ok: number
+      /** 304 Not Modified. */
+      readonly notModified: number
+      /** Failures served on purpose. */
+      readonly failed: number
+    }
   }
   /** The signing key's id and public key, when the manifest is signed. */
-  readonly signing?: { readonly keyid: string; readonly publicKey: string }
+  readonly signing?: {
+    /** The key id in the envelope's signature. */
+    readonly keyid: string
+    /** The public key, base64 raw Ed25519 (for `trustedKeys`). */
+    readonly publicKey: string
+  }
   /** Both environments. */
   readonly environments: Readonly<Record<EnvironmentName, EnvironmentStatus>>
 }

@@ -2,6 +2,8 @@
  * `red5pro-bluegreen/emulator` (Node only): a local blue/green Red5 Pro cluster for demos and tests.
  * Importing this entry does nothing; `startEmulator()` loads the servers, and the werift media nodes,
  * on first call.
+ *
+ * @module red5pro-bluegreen/emulator
  */
 import type { Emulator, EmulatorOptions } from './emulator'
 

@@ -1,6 +1,8 @@
 /**
  * `red5pro-bluegreen/testing`: helpers for testing applications (and this library) without WebRTC,
  * networks or real time.
+ *
+ * @module red5pro-bluegreen/testing
  */
 export { FakeDriver } from '../session/drivers/fake'
 export type {

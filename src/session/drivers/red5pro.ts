@@ -21,6 +21,7 @@ import { canRed5proSdkReach } from './red5pro/target'
 
 export { canRed5proSdkReach }
 export type {
+  Red5proClientClass,
   Red5proSdk,
   Red5proSdkConfig,
   Red5proSdkEmitter,

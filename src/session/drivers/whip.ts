@@ -15,6 +15,8 @@ export type {
   DescriptionLike,
   PeerConnectionConstructor,
   PeerConnectionLike,
+  StatsReportLike,
+  TrackLike,
 } from './whip/peer'
 export type { WhipDriverSession } from './whip/session'
 

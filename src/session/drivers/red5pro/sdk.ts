@@ -69,15 +69,21 @@ export interface Red5proWhepClient extends Red5proSdkEmitter {
   setView?(view: Red5proSdkPlaybackView): unknown
 }
 
+/** A class of the SDK (`WHIPClient`, `WHEPClient`) as the driver constructs it. */
+export interface Red5proClientClass<Client> {
+  /** Makes a client; its `init()` gets the configuration. */
+  new (): Client
+}
+
 /**
  * The SDK module (or a compatible object, such as `window.red5prosdk` from Red5's script tag): its
  * `WHIPClient` and `WHEPClient` classes, plus what newer builds add.
  */
 export interface Red5proSdk {
   /** Constructed with no arguments, then `init()`. */
-  readonly WHIPClient: new () => Red5proWhipClient
+  readonly WHIPClient: Red5proClientClass<Red5proWhipClient>
   /** Constructed with no arguments, then `init()`. */
-  readonly WHEPClient: new () => Red5proWhepClient
+  readonly WHEPClient: Red5proClientClass<Red5proWhepClient>
   /** 15+: the build's version, e.g. `15.2.0`. */
   readonly getVersion?: (() => string) | undefined
   /** 15+: the publisher's default init configuration. */
