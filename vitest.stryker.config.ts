@@ -17,6 +17,7 @@ export default defineConfig({
       'test/integration/trust-limits.test.ts',
       'test/integration/streammanager-errors.test.ts',
       'test/integration/discovery-http.test.ts',
+      'test/integration/discovery-mirrors.test.ts',
     ],
     exclude: ['**/*.dom.test.ts', 'node_modules/**'],
   },
