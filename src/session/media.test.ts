@@ -21,6 +21,7 @@ function element(): HTMLMediaElement & { sets: number } {
   const fake = {
     sets: 0,
     muted: false,
+    playsInline: false,
     autoplay: true,
     get srcObject() {
       return current
@@ -62,5 +63,11 @@ describe('attachMedia()', () => {
   it('mustReattachAfterTrackSwap() is false without a navigator (Node, server-side rendering)', () => {
     vi.stubGlobal('navigator', undefined)
     expect(mustReattachAfterTrackSwap()).toBe(false)
+  })
+
+  it('marks a <video> playsInline, without which iOS Safari plays it only fullscreen and will not autoplay it', () => {
+    const video = element()
+    attachMedia(video, {} as MediaStream, { muted: false, logger })
+    expect((video as unknown as HTMLVideoElement).playsInline).toBe(true)
   })
 })

@@ -65,7 +65,7 @@ export function mustReattachAfterTrackSwap(): boolean {
  * Shows `stream` in `element`. When it is already attached, nothing happens, except in Firefox, where it
  * is attached again so that tracks swapped into it by a migration or a reconnect get rendered (see
  * {@link mustReattachAfterTrackSwap}). A publisher's preview is muted so the local microphone is not played
- * back. A refused autoplay is logged, not thrown.
+ * back. A `<video>` gets `playsInline` (iOS Safari). A refused autoplay is logged, not thrown.
  */
 export function attachMedia(
   element: HTMLMediaElement | undefined,
@@ -77,6 +77,10 @@ export function attachMedia(
   }
   if (options.muted) {
     element.muted = true
+  }
+  if ('playsInline' in element) {
+    // iOS Safari plays a <video> without `playsinline` only in fullscreen, and refuses to autoplay it.
+    ;(element as HTMLVideoElement).playsInline = true
   }
   if (element.srcObject === stream && !mustReattachAfterTrackSwap()) {
     return

@@ -202,6 +202,16 @@ describe('whipDriver() with the werift media node', () => {
     expect(media.streams()).toEqual([])
   })
 
+  it('publish() offers audio before video whatever order the stream lists them in (Safari captures video first)', async () => {
+    const media = await node()
+    const source = rtpSource()
+    expect(source.stream.getTracks().map((t) => t.kind)).toEqual(['video', 'audio'])
+    const before = created.length
+    open(await driver().publish(target(media, 'publish'), { mediaStream: source.stream as never }, never()))
+    const offer = created[before]?.localDescription?.sdp ?? ''
+    expect(offer.match(/^m=\w+/gm)).toEqual(['m=audio', 'm=video'])
+  })
+
   it('publish() and subscribe() in RFC 9725 client-offer flavour: RTP flows and no SDP answer is PATCHed', async () => {
     const media = await node({ whepFlavour: 'client-offer' })
     const { pub, sub, source } = await publishAndSubscribe(media)

@@ -4,7 +4,8 @@
  *
  * Hand-written on purpose: SDP libraries (sdp-transform and the like) parse and rebuild whole session
  * descriptions, which is far more than these line scans and would ship to browsers; we never modify an
- * SDP, we only read a handful of attribute lines and write fragments of a fixed shape.
+ * SDP, we only read a handful of attribute lines and write fragments of a fixed shape (and choose the
+ * order of the media sections we offer).
  * @internal
  */
 
@@ -33,6 +34,19 @@ export interface TrickleFragment {
   readonly candidates: readonly FragmentCandidate[]
   /** True when the fragment contains `a=end-of-candidates`. */
   readonly endOfCandidates: boolean
+}
+
+/**
+ * `tracks` in the order their media sections should have: audio first, then video, the rest last, each
+ * group in its given order. Chromium and Firefox capture the microphone first; Safari's getUserMedia
+ * lists the camera first, and Red5's own SDK fixed a Safari publish failure caused by that order in
+ * 10.6.0 ("gUM returns with video track listed before audio": media did not reach the server). Fixing
+ * the order makes every engine's offer look the same (audio is the BUNDLE tag).
+ * @internal
+ */
+export function inSectionOrder<T extends { readonly kind: string }>(tracks: readonly T[]): T[] {
+  const rank = (track: T): number => (track.kind === 'audio' ? 0 : track.kind === 'video' ? 1 : 2)
+  return [...tracks].sort((a, b) => rank(a) - rank(b))
 }
 
 const lines = (sdp: string): string[] => sdp.split(/\r?\n/).map((line) => line.trim())

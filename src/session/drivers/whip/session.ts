@@ -29,7 +29,7 @@ import {
   type PeerConnectionLike,
   type TrackLike,
 } from './peer'
-import { buildTrickleFragment, isSdpOffer, looksLikeSdp, type CandidateLike } from './sdp'
+import { buildTrickleFragment, inSectionOrder, isSdpOffer, looksLikeSdp, type CandidateLike } from './sdp'
 
 /** Which WHEP dialect to speak. @internal */
 export type WhepFlavourSetting = 'auto' | 'server-offer' | 'client-offer'
@@ -435,7 +435,8 @@ export class WhipSession implements WhipDriverSession {
     }
     const pc = this.newPeer(Peer, configuration)
     this.pc = pc
-    for (const track of this.localTracks) {
+    // Audio first in every engine (Safari captures video first): see inSectionOrder.
+    for (const track of inSectionOrder(this.localTracks)) {
       pc.addTransceiver(track as never, { direction: 'sendonly', streams: [stream] } as never)
     }
     const offer = await pc.createOffer()
