@@ -16,7 +16,11 @@
  * `max-bundle` it runs every section over the first section's transport.
  * @internal
  */
-import * as SDPUtils from 'sdp'
+import * as sdpModule from 'sdp'
+
+// `sdp` is CommonJS (`module.exports = SDPUtils`): bundlers and Vite expose its members on the namespace,
+// Node's own ESM loader (tsx, `node --import`) only as `default`. Take whichever holds them.
+const SDPUtils = (sdpModule as { default?: typeof sdpModule }).default ?? sdpModule
 
 /** JSEP's placeholder port for a section whose transport is negotiated by ICE (RFC 8829 section 5.2.1). */
 const DISCARD_PORT = 9
