@@ -3,8 +3,8 @@
  * user would, never the TypeScript sources.
  *
  * Which binary: `RED5PRO_BLUEGREEN_CLI` when set (e.g. `dist/cli/index.js` right after
- * `npm run build`); otherwise tsup builds the CLI entry (`src/cli/index.ts`, ESM, as package.json
- * `bin` ships it) into a private directory under `node_modules/.cache`, named by a hash of the
+ * `npm run build`); otherwise tsup builds the CLI entry of tsup.config.ts (`src/cli/index.ts`, ESM,
+ * as package.json `bin` ships it) into a private directory under `node_modules/.cache`, named by a hash of the
  * sources. Not `dist/`: other engineers' full builds clean `dist/` at any moment, and a rebuild
  * while another test file is running its binary would pull it from under that file. A private
  * directory is written once (built aside, then renamed into place) and never changed again.
@@ -12,13 +12,15 @@
  * Coverage: with `CLI_COVERAGE_DIR` set (`npm run coverage:cli`), every run of the binary writes V8
  * coverage there; the build carries source maps, so c8 reports it against `src/cli`.
  */
-import { execFile, execFileSync } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+
+import type { Options } from 'tsup'
 
 import { startHttpServer } from '../../src/emulator/http'
 import { scopedLogger } from '../../src/environment'
@@ -44,8 +46,9 @@ function sources(dir: string): string[] {
 
 function sourceHash(): string {
   const hash = createHash('sha256')
-  // Bump when the build command changes (v2: with source maps, for CLI coverage).
-  hash.update('build-v2\0')
+  // Bump when the build command changes (v3: the CLI entry of tsup.config.ts, source maps included).
+  hash.update('build-v3\0')
+  hash.update(readFileSync(join(ROOT, 'tsup.config.ts')))
   for (const path of [...sources(join(ROOT, 'src')), join(ROOT, 'package.json')]) {
     hash.update(path).update('\0').update(readFileSync(path)).update('\0')
   }
@@ -74,25 +77,16 @@ export async function ensureCliBuilt(): Promise<string> {
     }
     const aside = mkdtempSync(join(CACHE, 'build-'))
     try {
-      execFileSync(
-        'npx',
-        [
-          'tsup',
-          'src/cli/index.ts',
-          '--no-config',
-          '--format',
-          'esm',
-          '--target',
-          'node20',
-          '--platform',
-          'node',
-          '--out-dir',
-          aside,
-          '--sourcemap',
-          '--silent',
-        ],
-        { cwd: ROOT, stdio: 'pipe' },
-      )
+      // The CLI's own entry of tsup.config.ts (commander bundled, a `require` banner), into `aside`.
+      const [{ build }, { default: configs }] = await Promise.all([
+        import('tsup'),
+        import('../../tsup.config'),
+      ])
+      const cliBuild = ([configs].flat() as Options[]).find((options) => options.outDir === 'dist/cli')
+      if (!cliBuild) {
+        throw new Error('tsup.config.ts has no build with outDir dist/cli')
+      }
+      await build({ ...cliBuild, outDir: aside, clean: false, silent: true, config: false })
       renameSync(aside, target)
     } catch (error) {
       rmSync(aside, { recursive: true, force: true })
