@@ -18,6 +18,7 @@ export default defineConfig({
       'test/integration/streammanager-errors.test.ts',
       'test/integration/discovery-http.test.ts',
       'test/integration/discovery-mirrors.test.ts',
+      'test/integration/streammanager-answers.test.ts',
     ],
     exclude: ['**/*.dom.test.ts', 'node_modules/**'],
   },
