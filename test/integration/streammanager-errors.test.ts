@@ -101,6 +101,34 @@ describe('resolve() options', () => {
   })
 })
 
+describe('environments the assigner cannot use', () => {
+  it.each([
+    ['an unknown api', { api: 'sm3' }],
+    ['a streamManager that is not a string', { streamManager: 42 }],
+    ['a streamManager that is not an http(s) URL', { streamManager: 'ftp://sm.example.com' }],
+  ])('%s is INVALID_ARGUMENT naming the environment, before any request', async (_label, patch) => {
+    const s = await sm({ api: 'sm2' })
+    const error = await failure(
+      assigner().resolve(
+        'blue',
+        { ...environment(s, 'sm2'), ...patch } as ManifestEnvironment,
+        'cam',
+        'publish',
+      ),
+    )
+    expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', environment: 'blue' })
+    expect(s.requests).toHaveLength(0)
+  })
+
+  it('an empty region asks for no region at all', async () => {
+    const s = await sm({ api: 'sm2' })
+    await assigner().resolve('blue', environment(s, 'sm2', { region: '' }), 'cam', 'publish')
+    expect(s.requests[0]?.path).not.toContain('subgroup')
+    await assigner().resolve('blue', environment(s, 'sm2', { region: 'eu' }), 'cam', 'publish')
+    expect(s.requests[1]?.path).toContain('subgroup=eu')
+  })
+})
+
 describe('answers a user acts on', () => {
   const resolveWith = async (
     api: StreamManagerApi,
