@@ -19,13 +19,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { findRed5proSdkBuilds, majorOf, RED5PRO_GENERATIONS } from '../helpers/red5proBuilds'
 import { call, RESULTS_DIR, startHarnessServer, type HarnessServer } from './helpers/browser'
 import { launchBrowser, type E2eBrowser, type E2ePage as Page } from './helpers/engines'
-import {
-  expectFramesFlowing,
-  outageScenario,
-  promotionScenario,
-  waitForFrames,
-  withWorld,
-} from './helpers/scenarios'
+import { expectFramesFlowing } from './helpers/expectations'
+import { outageScenario, promotionScenario, waitForFrames, withWorld } from './helpers/scenarios'
 
 const builds = findRed5proSdkBuilds()
 const major = majorOf

@@ -66,6 +66,7 @@ export const FIREFOX_PREFS: Readonly<Record<string, unknown>> = {
 export interface E2ePage {
   /** The engine this page runs in. */
   readonly engine: Engine
+  /** Loads `url` and waits for its load event. */
   goto(url: string): Promise<void>
   /** Runs `fn(arg)` in the page (`fn` is serialised: no closures) and answers its result. */
   evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>
@@ -75,6 +76,7 @@ export interface E2ePage {
   waitForSelector(selector: string, timeoutMs?: number): Promise<void>
   /** The text of the first element matching `selector` (waits for it). */
   textContent(selector: string): Promise<string | null>
+  /** Clicks the first element matching `selector` (waits for it). */
   click(selector: string): Promise<void>
   /** Selects `value` in the `<select>` matching `selector`. */
   selectOption(selector: string, value: string): Promise<void>
@@ -88,7 +90,9 @@ export interface E2ePage {
 
 /** An isolated browser context (its own storage), in which pages open. */
 export interface E2eContext {
+  /** A new page (tab) in this context. */
   newPage(): Promise<E2ePage>
+  /** Closes the context and its pages. */
   close(): Promise<void>
 }
 
@@ -99,6 +103,7 @@ export interface E2eBrowser {
   readonly version: string
   /** A fresh context that may use the (fake) camera and microphone. */
   newContext(): Promise<E2eContext>
+  /** Closes the browser (and removes its temporary profile). */
   close(): Promise<void>
 }
 
@@ -163,9 +168,14 @@ function puppeteerPage(page: PpPage): E2ePage {
       await page.screenshot({ path: path as `${string}.png`, fullPage: true })
     },
     onPageError: (listener) =>
-      page.on('pageerror', (error: unknown) =>
-        listener(error instanceof Error ? error.message : String(error)),
-      ),
+      page.on('pageerror', (error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error)
+        // Firefox reports a request the network refused (a Stream Manager a test killed) through the same
+        // BiDi log as uncaught errors; Chromium reports it as a console message. Neither is a page error.
+        if (!message.startsWith('Cross-Origin Request Blocked')) {
+          listener(message)
+        }
+      }),
   }
 }
 

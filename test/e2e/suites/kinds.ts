@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest'
 
 import { call } from '../helpers/browser'
 import type { EngineWorld } from '../helpers/engineSuite'
-import { expectAudioFlowing, expectFramesFlowing, withWorld } from '../helpers/scenarios'
+import { expectAudioFlowing, expectFramesFlowing } from '../helpers/expectations'
+import { withWorld } from '../helpers/scenarios'
 
 const DRIVERS = [
   { driver: 'red5pro', on: 'green', what: 'red5proDriver on green (Stream Manager 1.x)' },

@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest'
 
 import { call } from '../helpers/browser'
 import type { EngineWorld } from '../helpers/engineSuite'
-import { expectFramesFlowing, longestGap, waitForFrames, withWorld } from '../helpers/scenarios'
+import { expectFramesFlowing } from '../helpers/expectations'
+import { longestGap, waitForFrames, withWorld } from '../helpers/scenarios'
 
 /** Registers the media suite for `world`'s engine. */
 export function mediaSuite(world: EngineWorld): void {

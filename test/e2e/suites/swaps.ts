@@ -13,27 +13,32 @@ import { outageScenario, promotionScenario } from '../helpers/scenarios'
 /** Registers the promotion and outage suite for `world`'s engine. */
 export function swapsSuite(world: EngineWorld): void {
   describe('promotion of blue while green carries a broadcaster and two viewers', () => {
-    it('moves the broadcaster at once and both viewers to blue; make-before-break keeps the picture', async () => {
-      const result = await promotionScenario(world.browser(), world.harness())
-      const { makeBeforeBreak: mbb, breakBeforeMake: bbm } = result
-      console.log(
-        `[figures] ${world.engine} promotion: longest gap with make-before-break ${mbb.longestGapMs} ms (target <= 250; ` +
-          `steady state ${mbb.baselineGapMs} ms), without ${bbm.longestGapMs} ms (interruptionMs ${bbm.interruptionMs}); ` +
-          `broadcaster moved after ${result.publisherMovedAfterMs} ms, viewers after ${mbb.movedAfterMs} / ${bbm.movedAfterMs} ms`,
-      )
-      expect(result.publisherEnvironment).toBe('blue')
-      for (const viewer of [mbb, bbm]) {
-        expect(viewer.environment).toBe('blue')
-        expect(viewer.videoWidth).toBe(640)
-        expect(viewer.framesAfterMove).toBeGreaterThan(20)
-      }
-      // The library's own account: nothing lost with make-before-break, a measurable gap without.
-      expect(mbb.interruptionMs).toBe(0)
-      expect(bbm.interruptionMs).toBeGreaterThan(0)
-      // Generous sanity bounds (the target is reported above, not asserted on a shared 2-core machine).
-      expect(mbb.longestGapMs).toBeLessThan(1000)
-      expect(result.gapWhilePublisherMovedMs).toBeLessThan(1000)
-    })
+    for (const [driver, what] of [
+      ['auto', 'the Red5 SDK on green, then whipDriver on blue'],
+      ['whip', 'whipDriver on both'],
+    ] as const) {
+      it(`${what}: the broadcaster moves at once and both viewers follow; make-before-break keeps the picture`, async () => {
+        const result = await promotionScenario(world.browser(), world.harness(), { driver })
+        const { makeBeforeBreak: mbb, breakBeforeMake: bbm } = result
+        console.log(
+          `[figures] ${world.engine} promotion (${what}): longest gap with make-before-break ${mbb.longestGapMs} ms (target <= 250; ` +
+            `steady state ${mbb.baselineGapMs} ms), without ${bbm.longestGapMs} ms (interruptionMs ${bbm.interruptionMs}); ` +
+            `broadcaster moved after ${result.publisherMovedAfterMs} ms, viewers after ${mbb.movedAfterMs} / ${bbm.movedAfterMs} ms`,
+        )
+        expect(result.publisherEnvironment).toBe('blue')
+        for (const viewer of [mbb, bbm]) {
+          expect(viewer.environment).toBe('blue')
+          expect(viewer.videoWidth).toBe(640)
+          expect(viewer.framesAfterMove).toBeGreaterThan(20)
+        }
+        // The library's own account: nothing lost with make-before-break, a measurable gap without.
+        expect(mbb.interruptionMs).toBe(0)
+        expect(bbm.interruptionMs).toBeGreaterThan(0)
+        // Generous sanity bounds (the target is reported above, not asserted on a shared 2-core machine).
+        expect(mbb.longestGapMs).toBeLessThan(1000)
+        expect(result.gapWhilePublisherMovedMs).toBeLessThan(1000)
+      })
+    }
   })
 
   describe('abrupt outage of production', () => {
