@@ -49,6 +49,25 @@ export default tseslint.config(
     },
   },
   {
+    // examples/: browser pages and a React app as users write them, and Node scripts that print.
+    files: ['examples/web/**', 'examples/react/**'],
+    languageOptions: {
+      parserOptions: { ecmaFeatures: { jsx: true } },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        navigator: 'readonly',
+        URLSearchParams: 'readonly',
+      },
+    },
+  },
+  {
+    files: ['examples/node/**'],
+    languageOptions: { globals: { setInterval: 'readonly', clearInterval: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
+  {
     files: ['test/consumers/**/*.cjs'],
     languageOptions: { globals: { __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },

@@ -18,7 +18,13 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['**/*.dom.test.ts', 'test/e2e/**', 'test/consumers/**', 'node_modules/**'],
+          exclude: [
+            '**/*.dom.test.ts',
+            'test/e2e/**',
+            'test/consumers/**',
+            'test/examples/**',
+            'node_modules/**',
+          ],
         },
       },
       {

@@ -28,3 +28,5 @@ step "end-to-end tests (real Chromium and Firefox, real WebRTC media, the emulat
 npx vitest run --config vitest.e2e.config.ts
 step "consumer apps (the packed tarball built by Vite, webpack, Next.js x2, Parcel, Rollup, esbuild x2; pages in Chromium)"
 npx vitest run --config vitest.consumers.config.ts
+step "examples (web pages and React app in Chromium, Node scripts with werift; the packed tarball)"
+npx vitest run --config vitest.examples.config.ts

@@ -21,9 +21,8 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs'
-import { createServer, type Server } from 'node:http'
 import { homedir } from 'node:os'
-import { dirname, extname, join, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
 
@@ -32,6 +31,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 import { startEmulator } from '../../src/emulator'
 import { launchChromium, newContext } from '../e2e/helpers/browser'
+import { serveFolder } from '../helpers/staticSite'
 
 const run = promisify(execFile)
 const root = resolve(__dirname, '../..')
@@ -285,26 +285,7 @@ function warnings(output: string): string[] {
   return output.split('\n').filter((line) => /\b(warn(ing)?|error)\b/i.test(line))
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' }
-
-async function serve(dir: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname
-    const file = join(dir, path === '/' ? 'index.html' : path)
-    if (!file.startsWith(dir) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end()
-      return
-    }
-    res.writeHead(200, { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream' })
-    res.end(readFileSync(file))
-  })
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done))
-  const { port } = server.address() as { port: number }
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((done) => server.close(() => done())),
-  }
-}
+const serve = serveFolder
 
 interface Row {
   app: string

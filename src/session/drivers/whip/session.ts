@@ -30,6 +30,7 @@ import {
   type TrackLike,
 } from './peer'
 import { buildTrickleFragment, inSectionOrder, isSdpOffer, looksLikeSdp, type CandidateLike } from './sdp'
+import { trackStream } from './trackStream'
 
 /** Which WHEP dialect to speak. @internal */
 export type WhepFlavourSetting = 'auto' | 'server-offer' | 'client-offer'
@@ -471,6 +472,8 @@ export class WhipSession implements WhipDriverSession {
       if (this.options.mediaElement !== undefined) {
         this.options.mediaElement.srcObject = this.mediaStream
       }
+    } else {
+      this.mediaStream = trackStream() // Node: the remote tracks, through the MediaStream calls
     }
     let offer: DescriptionLike | undefined
     if (flavour !== 'server-offer') {
