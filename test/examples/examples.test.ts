@@ -42,8 +42,7 @@ async function exec(command: string, args: string[], cwd: string): Promise<strin
 let tarball = ''
 
 /** The example's folder in the cache: its dependencies installed once, its files and the tarball fresh. */
-async function install(name: string): Promise<string> {
-  const source = join(root, 'examples', name)
+async function install(name: string, source = join(root, 'examples', name)): Promise<string> {
   const manifest = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as {
     dependencies?: Record<string, string>
     devDependencies?: Record<string, string>
@@ -247,4 +246,74 @@ describe('examples/node: publish.mjs and watch.mjs with werift', () => {
     expect(await publisherCode).toBe(0)
     await until(() => streamOn(emu, 'node1').publishers === 0, 'the publisher to leave')
   })
+})
+
+describe('docs/first-stream.md, followed as written', () => {
+  it("its index.html and main.js build with Vite; Watch waits, Broadcast goes live, the guide's promotion request moves both to blue", async () => {
+    const guide = readFileSync(join(root, 'docs', 'first-stream.md'), 'utf8')
+    const block = (file: string, lang: string): string => {
+      const match = new RegExp(
+        `\`${file.replace('.', '\\.')}\`:\\n\\n\`\`\`${lang}\\n([\\s\\S]*?)\`\`\``,
+      ).exec(guide)
+      expect(match, `a ${lang} block after "\`${file}\`:" in first-stream.md`).not.toBeNull()
+      return match![1]!
+    }
+    const source = join(cacheRoot, 'first-stream-source')
+    rmSync(source, { recursive: true, force: true })
+    mkdirSync(source, { recursive: true })
+    writeFileSync(
+      join(source, 'package.json'),
+      JSON.stringify({ type: 'module', devDependencies: { vite: '8.4.0' } }),
+    )
+    writeFileSync(join(source, 'index.html'), block('index.html', 'html'))
+    // The guide's cluster listens on :8080; this one on a free port.
+    const main = block('main.js', 'js')
+    expect(main).toContain("'http://127.0.0.1:8080/discovery.json'")
+    writeFileSync(
+      join(source, 'main.js'),
+      main.replace('http://127.0.0.1:8080/discovery.json', emu.discoveryUrl),
+    )
+    const promote =
+      /curl -X POST http:\/\/127\.0\.0\.1:8080(\/api\/promote) -H '([^']+)' \\\n\s+-d '([^']+)'/.exec(guide)
+    expect(promote, 'the curl promotion in first-stream.md').not.toBeNull()
+
+    await withBuiltSite(await install('first-stream', source), async (open) => {
+      const page = await open('/')
+      await page.click('#watch')
+      await page.waitForFunction(
+        () => document.getElementById('viewer')!.textContent === 'waiting for the broadcaster',
+      )
+      await page.click('#broadcast')
+      await page.waitForFunction(
+        () => document.getElementById('broadcaster')!.textContent === 'live on green',
+        undefined,
+        { timeout: 30_000 },
+      )
+      await page.waitForFunction(
+        () => document.getElementById('viewer')!.textContent === 'live on green',
+        undefined,
+        { timeout: 30_000 },
+      )
+      expect(await framesIn(page, '#video', 1_000)).toBeGreaterThan(5)
+
+      const [header, value] = promote![2]!.split(': ')
+      const answer = await fetch(new URL(promote![1]!, emu.url), {
+        method: 'POST',
+        headers: { [header!]: value! },
+        body: promote![3]!,
+      })
+      expect(answer.status).toBe(200)
+      await page.waitForFunction(
+        () => document.getElementById('broadcaster')!.textContent === 'moved green -> blue, live on blue',
+        undefined,
+        { timeout: 30_000 },
+      )
+      await page.waitForFunction(
+        () => document.getElementById('viewer')!.textContent === 'moved green -> blue, live on blue',
+        undefined,
+        { timeout: 60_000 },
+      )
+      expect(await framesIn(page, '#video', 1_000)).toBeGreaterThan(5)
+    })
+  }, 180_000)
 })
