@@ -4,6 +4,7 @@
  */
 import { useEngine } from './helpers/engineSuite'
 import { demoSuite } from './suites/demo'
+import { failoverSuite } from './suites/failover'
 import { kindsSuite } from './suites/kinds'
 import { mediaSuite } from './suites/media'
 import { swapsSuite } from './suites/swaps'
@@ -13,4 +14,5 @@ const world = useEngine('firefox')
 mediaSuite(world)
 kindsSuite(world)
 swapsSuite(world)
+failoverSuite(world)
 demoSuite(world)
