@@ -31,6 +31,7 @@ import {
   type EnvironmentInfo,
   type Manifest,
   type ManifestEvent,
+  type PendingSubscribe,
   type PublishSession,
   type Session,
   type SessionEventMap,
@@ -118,6 +119,21 @@ export async function main(video: HTMLVideoElement, camera: MediaStream): Promis
   expectType<SubscribeSession>()(viewer)
   expectType<'subscribe'>()(viewer.kind)
   expectType<readonly Session[]>()(client.sessions)
+
+  // The session from the first click: the promise carries it as .session, and is still a Promise.
+  const pending = client.subscribe({ streamName: 'stream1', waitForStream: true })
+  expectType<PendingSubscribe>()(pending)
+  expectType<SubscribeSession>()(pending.session)
+  const asPromise: Promise<SubscribeSession> = pending
+  expectType<SubscribeSession>()(await asPromise)
+  pending.session.on('waiting', ({ attempt, delayMs, environment, error }) => {
+    expectType<number>()(attempt)
+    expectType<number>()(delayMs)
+    expectType<string>()(environment)
+    expectType<BlueGreenErrorCode>()(error.code)
+  })
+  expectType<PublishSession>()(client.publish({ streamName: 'stream2' }).session)
+  await pending.session.close()
 
   const session: Session = viewer
   expectType<string>()(session.id)
