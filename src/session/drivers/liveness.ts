@@ -33,14 +33,17 @@ export interface LivenessSettings {
 /**
  * Default timings per session kind (`intervalMs`, `inactivityMs`, `graceMs`). A viewer receives media many
  * times a second (audio alone every 20 ms), so a second without a single byte means the path is dead: it
- * is noticed in about 1.5 s. A broadcaster only receives RTCP reports and STUN answers, seconds apart,
- * so it waits 3 s + 2 s. A video-only stream whose camera freezes also looks dead to its viewers; they
- * then reconnect (to the same stream), which costs a second, not a session. @internal
+ * is noticed in about 1.5 s. A broadcaster receives only the node's RTCP feedback (receiver reports,
+ * congestion-control feedback: several a second from libwebrtc-style receivers such as the emulator's, in
+ * Chromium and Firefox) and STUN answers, so it allows 1.5 s of silence, noticed in about 2 s; a node that
+ * sends feedback less often needs a longer `inactivityTimeoutMs`. A video-only stream whose camera
+ * freezes also looks dead to its viewers; they then reconnect (to the same stream), which costs a second,
+ * not a session. @internal
  */
 export const LIVENESS_DEFAULTS: Readonly<
   Record<'publish' | 'subscribe', Readonly<Omit<LivenessSettings, 'clock'>>>
 > = {
-  publish: { intervalMs: 1000, inactivityMs: 3000, graceMs: 2000 },
+  publish: { intervalMs: 250, inactivityMs: 1500, graceMs: 500 },
   subscribe: { intervalMs: 250, inactivityMs: 1000, graceMs: 500 },
 }
 

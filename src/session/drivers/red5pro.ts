@@ -59,14 +59,14 @@ export interface Red5proDriverOptions {
   readonly startTimeoutMs?: number | undefined
   /** How long close() waits for the node to answer the DELETE before it resolves anyway. @default 5000 */
   readonly teardownTimeoutMs?: number | undefined
-  /** How often the SDK's peer connection statistics are read. @default 250 (subscribe), 1000 (publish) */
+  /** How often the SDK's peer connection statistics are read. @default 250 */
   readonly livenessIntervalMs?: number | undefined
   /**
    * Nothing at all received (no RTP, RTCP or STUN) this long counts as disconnected.
-   * @default 1000 (subscribe: media arrives many times a second), 3000 (publish: only RTCP and STUN)
+   * @default 1000 (subscribe: media arrives many times a second), 1500 (publish: RTCP feedback and STUN)
    */
   readonly inactivityTimeoutMs?: number | undefined
-  /** Disconnected (by ICE or by silence) this long ends the session. @default 500 (subscribe), 2000 (publish) */
+  /** Disconnected (by ICE or by silence) this long ends the session. @default 500 */
   readonly disconnectGraceMs?: number | undefined
   /**
    * Extra init properties for WHIPClient/WHEPClient (`bandwidth`, `mediaConstraints`, `forceVP8`,
@@ -109,7 +109,7 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
  * Targets: Stream Manager 1.x proxy and node URLs with every generation; the Stream Manager 2.0 proxy
  * with 13+ (`endpoint` + `connectionParams.nodeGroup`, the SDK following `Session-Host`).
  * A dead connection is noticed from the SDK's peer connection (state and statistics) within
- * `inactivityTimeoutMs + disconnectGraceMs` (about 1.5 s for a viewer, 5 s for a broadcaster), on every
+ * `inactivityTimeoutMs + disconnectGraceMs` (about 1.5 s for a viewer, 2 s for a broadcaster), on every
  * generation.
  *
  * publish/subscribe resolve when the SDK reports `Publish.Start` / `Subscribe.Start` (the `red5pro` data

@@ -70,17 +70,17 @@ export interface WhipDriverOptions {
   trickleBatchMs?: number | undefined
   /** getStats() poll interval while waiting for media to flow. @default 100 */
   mediaPollIntervalMs?: number | undefined
-  /** getStats() poll interval of the liveness watch once live. @default 250 (subscribe), 1000 (publish) */
+  /** getStats() poll interval of the liveness watch once live. @default 250
   livenessIntervalMs?: number | undefined
   /**
    * Nothing received (RTP, RTCP, STUN) for this long counts as disconnected.
-   * @default 1000 (subscribe: media arrives many times a second), 3000 (publish: only RTCP and STUN)
+   * @default 1000 (subscribe: media arrives many times a second), 1500 (publish: RTCP feedback and STUN)
    */
   inactivityTimeoutMs?: number | undefined
   /**
    * How long a disconnect may last before the session ends (`onEnd`) and the session layer reconnects.
    * Short on purpose: the picture is already frozen, and a reconnect takes about a second.
-   * @default 500 (subscribe), 2000 (publish)
+   * @default 500
    */
   disconnectGraceMs?: number | undefined
   /** POST attempts when the server answers 503 or 429 (waiting `Retry-After`, capped). @default 3 */
