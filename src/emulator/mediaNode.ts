@@ -44,6 +44,8 @@ export type {
 const MAX_BODY_BYTES = 256 * 1024
 const GATHERING_TIMEOUT_MS = 3000
 const UNPUBLISH_FLUSH_MS = 150
+/** When to ask a publisher for a keyframe again after a subscriber connected (ms). */
+const KEYFRAME_RETRY_MS = [700, 1500, 3000]
 
 type Kind = 'audio' | 'video'
 
@@ -439,6 +441,16 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
       () => {
         log.debug(`WHEP ${key}: subscriber ${id} connected; asking the publisher for a keyframe`)
         requestKeyframe(publication)
+        // A publisher may drop a request that closely follows another one (Firefox does: of two viewers
+        // joining 300 ms apart, the second never got a keyframe, and Firefox viewers send no PLI of their
+        // own to the node), so ask again a few times while the subscriber is new.
+        for (const delay of KEYFRAME_RETRY_MS) {
+          later(() => {
+            if (!subscription.ended && !publication.ended) {
+              requestKeyframe(publication)
+            }
+          }, delay)
+        }
       },
     )
     try {

@@ -216,6 +216,31 @@ describe('startMediaNode()', () => {
     expect(whep[0]?.query).toEqual({ requestId: 'sub-1', signal: 'true', doNotSwitch: 'false' })
   })
 
+  it('asks the publisher for a keyframe when a subscriber connects, and again at 0.7, 1.5 and 3 s (a publisher may drop one)', async () => {
+    const media = await node()
+    const publisher = await publish(media)
+    const plis: number[] = []
+    publisher.pc
+      .getSenders()
+      .find((sender) => sender.kind === 'video')
+      ?.onPictureLossIndication.subscribe(() => plis.push(Date.now()))
+    const viewer = peer()
+    viewer.addTransceiver('video', { direction: 'recvonly' })
+    viewer.addTransceiver('audio', { direction: 'recvonly' })
+    await viewer.setLocalDescription(await viewer.createOffer())
+    const response = await fetch(`${media.url}/live/whep/endpoint/cam1`, {
+      method: 'POST',
+      headers: sdp,
+      body: viewer.localDescription?.sdp ?? '',
+    })
+    expect(response.status).toBe(201)
+    await viewer.setRemoteDescription({ type: 'answer', sdp: await response.text() })
+    await vi.waitFor(() => expect(plis.length).toBeGreaterThanOrEqual(4), { timeout: 6000, interval: 100 })
+    const spread = plis[3]! - plis[0]!
+    expect(spread).toBeGreaterThan(2500)
+    expect(spread).toBeLessThan(4500)
+  })
+
   it("in 'auto' flavour answers a plain RFC 9725 offer with an SDP answer, and an empty POST with its own offer", async () => {
     const media = await node({ whepFlavour: 'auto' })
     await publish(media)

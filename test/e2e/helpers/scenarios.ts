@@ -99,7 +99,7 @@ export async function dumpSessions(page: Page): Promise<void> {
     `  ${e.at.toFixed(0).padStart(7)} ${e.name} ${JSON.stringify(e.detail)}`
   for (const s of sessions) {
     console.error(
-      `[e2e] ${s.id} (${s.kind}) ${s.state} on ${s.environment}, ${s.frames} frames\n${s.events.map(line).join('\n')}`,
+      `[e2e] ${s.id} (${s.kind}) ${s.state} on ${s.environment}, ${s.frames} frames presented, ${s.framesDecoded} decoded, ${s.audioPacketsReceived} audio packets, ${s.videoWidth}x${s.videoHeight}\n${s.events.map(line).join('\n')}`,
     )
   }
   console.error(
