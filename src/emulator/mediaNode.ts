@@ -442,8 +442,8 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
         log.debug(`WHEP ${key}: subscriber ${id} connected; asking the publisher for a keyframe`)
         requestKeyframe(publication)
         // A publisher may drop a request that closely follows another one (Firefox does: of two viewers
-        // joining 300 ms apart, the second never got a keyframe, and Firefox viewers send no PLI of their
-        // own to the node), so ask again a few times while the subscriber is new.
+        // joining 300 ms apart, the second never got a keyframe, and no PLI from the Firefox viewers reached
+        // werift), so ask again a few times while the subscriber is new.
         for (const delay of KEYFRAME_RETRY_MS) {
           later(() => {
             if (!subscription.ended && !publication.ended) {
