@@ -70,7 +70,7 @@ export interface WhipDriverOptions {
   trickleBatchMs?: number | undefined
   /** getStats() poll interval while waiting for media to flow. @default 100 */
   mediaPollIntervalMs?: number | undefined
-  /** getStats() poll interval of the liveness watch once live. @default 250
+  /** getStats() poll interval of the liveness watch once live. @default 250 */
   livenessIntervalMs?: number | undefined
   /**
    * Nothing received (RTP, RTCP, STUN) for this long counts as disconnected.
