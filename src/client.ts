@@ -284,7 +284,8 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
 
   /** The sessions that have started and are neither closed nor failed, oldest first. */
   get sessions(): readonly Session[] {
-    return [...this.#handles].filter((handle) => handle.started)
+    // Terminal handles leave the set; a connecting one has never had a connection yet.
+    return [...this.#handles].filter((handle) => !/^(connecting|closed|failed)$/.test(handle.state))
   }
 
   /** A session handle at once; the session layer is loaded and started behind it (handle.ts). */
@@ -292,23 +293,24 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     kind: SessionKind,
     options: PublishOptions | SubscribeOptions,
   ): PendingSession<S> {
-    const given = typeof options === 'object' && options !== null ? options : undefined
-    const streamName = typeof given?.streamName === 'string' ? given.streamName : ''
-    const signal = typeof given?.signal?.addEventListener === 'function' ? given.signal : undefined
     this.#handleCount += 1
     const handle = new SessionHandle(
-      { id: `${kind}-${this.#handleCount}`, kind, streamName },
+      `${kind}-${this.#handleCount}`,
+      kind,
+      options,
       this.env.logger,
-      (done) => this.#handles.delete(done),
+      this.#handles,
     )
-    this.#handles.add(handle)
     return handle.run<S>(async (attach, abort) => {
-      const manager = await raceAbort(this.#sessions(), abort, `${kind}() of stream "${streamName}"`)
+      // The caller's signal covers the wait for discovery and for the session code too.
+      const signal = options?.signal
+      const loading = raceAbort(this.#sessions(), abort, 'Start-up')
+      const manager = await (signal?.addEventListener ? raceAbort(loading, signal, 'Start-up') : loading)
       if (abort.aborted) {
         throw abort.reason
       }
       return manager[kind](options as PublishOptions & SubscribeOptions, { id: handle.id, attach })
-    }, signal)
+    })
   }
 
   /** The session layer, loaded with the first session (it is the heaviest part of the library). */

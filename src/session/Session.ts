@@ -9,7 +9,7 @@
 import { abortedError, BlueGreenError, closedError, isBlueGreenError } from '../errors'
 import { sleep } from '../environment'
 import { SafeEmitter } from '../internal/emitter'
-import type { TypedEmitter } from '../typedEmitter'
+import type { EventArgs, TypedEmitter } from '../typedEmitter'
 import type { Assignment, ConnectionParams, EnvironmentInfo, Manifest, SessionKind } from '../types'
 import { abortReason, linkSignal, raceAbort } from './abort'
 import type { DriverSession, SignalingTarget } from './drivers/Driver'
@@ -144,6 +144,8 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
   readonly id: string
   readonly kind: SessionKind
   readonly streamName: string
+  /** Also receives every event, after this session's own listeners (the app's handle, handle.ts). @internal */
+  mirror: ((event: keyof SessionEventMap, args: readonly unknown[]) => void) | undefined
 
   private stateValue: SessionState = 'connecting'
   private current: Connection | undefined
@@ -173,6 +175,16 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
     this.id = init.id
     this.kind = init.kind
     this.streamName = init.streamName
+  }
+
+  /** Emits to this session's listeners, then to its {@link ManagedSession.mirror}. @internal */
+  override safeEmit<E extends keyof SessionEventMap>(
+    event: E,
+    ...args: EventArgs<SessionEventMap, E>
+  ): boolean {
+    const had = super.safeEmit(event, ...args)
+    this.mirror?.(event, args)
+    return had
   }
 
   /** @inheritdoc */

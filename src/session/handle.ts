@@ -4,12 +4,11 @@
  * arrived, and forwards to the real session once that exists. Its state and events are observable from the
  * first line, and `close()` at any moment cancels everything the call started.
  */
-import { abortedError, BlueGreenError, closedError, isBlueGreenError } from '../errors'
+import { BlueGreenError, closedError, toBlueGreenError } from '../errors'
 import { SafeEmitter } from '../internal/emitter'
 import type { Logger } from '../environment'
 import type { Assignment, SessionKind } from '../types'
-import { linkSignal } from './abort'
-import { SESSION_EVENT_NAMES, type SessionEventMap } from './events'
+import type { SessionEventMap } from './events'
 import type { SessionState } from './machine'
 import type { ManagedSession, PublishSession, Session, SubscribeSession } from './Session'
 
@@ -67,20 +66,22 @@ export class SessionHandle extends SafeEmitter<SessionEventMap> implements Sessi
   #inner: ManagedSession | undefined
   #own: SessionState = 'connecting'
   readonly #abort = new AbortController()
-  #startup: Promise<unknown> = Promise.resolve()
-  readonly #onTerminal: (handle: SessionHandle) => void
+  #startup!: Promise<unknown> // set by run(), before the app sees the handle
+  readonly #list: Set<SessionHandle>
 
-  /** @internal */
+  /** @internal `options` as the app gave them: checked later, by the session manager. */
   constructor(
-    init: { id: string; kind: SessionKind; streamName: string },
+    id: string,
+    kind: SessionKind,
+    options: { streamName?: unknown } | undefined,
     logger: Logger,
-    onTerminal: (handle: SessionHandle) => void,
+    list: Set<SessionHandle>,
   ) {
     super(logger)
-    this.id = init.id
-    this.kind = init.kind
-    this.streamName = init.streamName
-    this.#onTerminal = onTerminal
+    this.id = id
+    this.kind = kind
+    this.streamName = String(options?.streamName ?? '') // checked by the session manager
+    this.#list = list.add(this) // the client's sessions; the handle leaves once closed or failed
   }
 
   /** @inheritdoc */
@@ -96,10 +97,7 @@ export class SessionHandle extends SafeEmitter<SessionEventMap> implements Sessi
   /** @inheritdoc */
   get assignment(): Assignment {
     if (!this.#inner) {
-      throw new BlueGreenError(
-        'INVALID_ARGUMENT',
-        `${this.#label} has no assignment yet: it is still connecting.`,
-      )
+      throw new BlueGreenError('INVALID_ARGUMENT', 'No assignment yet: still connecting.')
     }
     return this.#inner.assignment
   }
@@ -109,117 +107,67 @@ export class SessionHandle extends SafeEmitter<SessionEventMap> implements Sessi
     return this.#inner?.mediaStream
   }
 
-  /** True once the session has had a connection and is neither closed nor failed. @internal */
-  get started(): boolean {
-    return this.#inner?.started === true && !terminal(this.state)
-  }
-
   /** @inheritdoc */
   close(): Promise<void> {
     if (this.#inner) {
       return this.#inner.close()
     }
-    if (!terminal(this.#own)) {
-      this.#abort.abort(closedError(this.#label))
-      this.#end('closed', 'closed by the application')
-    }
+    this.#end(closedError('This session'))
     return Promise.resolve()
   }
 
   /** @inheritdoc */
   migrate(): Promise<void> {
-    if (this.#inner) {
-      return this.#inner.migrate()
-    }
-    if (terminal(this.#own)) {
-      return Promise.reject(closedError(this.#label))
-    }
-    // Start-up connects to the environment the client selects anyway: done when it is.
-    return this.#startup.then(() => this.#inner?.migrate())
+    // Before it has connected: start-up goes to the environment the client selects anyway.
+    return this.#inner?.migrate() ?? this.#startup.then(() => this.#inner!.migrate())
   }
 
   /**
-   * Runs `start` and returns the pending session the client hands out. `signal` is the caller's
-   * (`options.signal`): before the real session exists the handle honours it; afterwards the session does.
+   * Runs `start` and returns the pending session the client hands out. (The client's `start` races the
+   * caller's `options.signal` until the real session exists; afterwards the session honours it.)
    * @internal
    */
-  run<S extends Session>(start: SessionStarter, signal: AbortSignal | undefined): PendingSession<S> {
-    const what = `${this.kind}() of stream "${this.streamName}"`
-    const unlink = linkSignal(signal, this.#abort, () => abortedError(what, signal?.reason))
-    const attach = (inner: ManagedSession): void => {
-      unlink()
-      this.#attach(inner)
-    }
-    let started: Promise<unknown>
-    try {
-      started = start(attach, this.#abort.signal)
-    } catch (error) {
-      started = Promise.reject(error)
-    }
-    this.#startup = started
-    const promise = started.then(
+  run<S extends Session>(start: SessionStarter): PendingSession<S> {
+    this.#startup = start((inner) => {
+      this.#inner = inner
+      inner.mirror = (event, args) => {
+        ;(this.safeEmit as (event: string, ...rest: readonly unknown[]) => boolean)(event, ...args)
+        if (event === 'closed' || event === 'failed') {
+          this.#dispose()
+        }
+      }
+    }, this.#abort.signal)
+    const promise = this.#startup.then(
       () => this as unknown as S,
       (error: unknown) => {
-        unlink()
-        this.#failBeforeStart(error)
+        this.#end(error)
         throw error
       },
     )
     promise.catch(() => undefined) // handled: the session's `failed` event tells apps that do not await
-    return Object.defineProperty(promise, 'session', { value: this, enumerable: true }) as PendingSession<S>
+    return Object.assign(promise, { session: this as unknown as S })
   }
 
-  get #label(): string {
-    return `session ${this.id} of stream "${this.streamName}"`
-  }
-
-  #attach(inner: ManagedSession): void {
-    this.#inner = inner
-    for (const name of SESSION_EVENT_NAMES) {
-      inner.on(name, (...args: unknown[]) => {
-        ;(this.safeEmit as (event: string, ...rest: unknown[]) => boolean)(name, ...args)
-        if (name === 'closed' || name === 'failed') {
-          this.#dispose()
-        }
-      })
-    }
-  }
-
-  /** Start-up failed before the real session existed (discovery, loading, a closed client, `signal`). */
-  #failBeforeStart(error: unknown): void {
-    if (this.#inner || terminal(this.#own)) {
+  /**
+   * Ends the handle before the real session exists: `closed` for a CLOSED error (the app or the client
+   * closed it), else `failed`. Aborts what start-up still runs. Nothing once it is terminal or attached.
+   */
+  #end(error: unknown): void {
+    if (this.#inner || this.#own !== 'connecting') {
       return
     }
-    if (isBlueGreenError(error, 'CLOSED')) {
-      this.#end('closed', error.message)
-      return
-    }
-    const failure = isBlueGreenError(error)
-      ? error
-      : new BlueGreenError('MEDIA_FAILED', `${this.#label} did not start: ${String(error)}`, {
-          cause: error,
-        })
-    this.#end('failed', failure.message, failure)
-  }
-
-  #end(to: 'closed' | 'failed', reason: string, error?: BlueGreenError): void {
-    const from = this.#own
+    const failure = toBlueGreenError(error, 'MEDIA_FAILED', String(error))
+    const to = failure.code === 'CLOSED' ? 'closed' : 'failed'
     this.#own = to
-    this.safeEmit('statechange', { from, to, reason })
-    if (to === 'failed') {
-      this.safeEmit('failed', error!)
-    } else {
-      this.safeEmit('closed')
-    }
+    this.#abort.abort(failure)
+    this.safeEmit('statechange', { from: 'connecting', to, reason: failure.message })
+    // `failed` gets the error; `closed` listeners take no argument and ignore it.
+    ;(this.safeEmit as (event: string, error: BlueGreenError) => boolean)(to, failure)
     this.#dispose()
   }
 
   #dispose(): void {
     this.removeAllListeners()
-    this.#onTerminal(this)
+    this.#list.delete(this)
   }
-}
-
-function terminal(state: SessionState): boolean {
-  return state === 'closed' || state === 'failed'
 }
