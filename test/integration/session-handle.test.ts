@@ -161,8 +161,12 @@ describe('the session from the first click', () => {
     }
     expect(r.green.requests).toHaveLength(1)
     await pending.session.close()
-    release()
     await expect(pending).rejects.toMatchObject({ code: 'CLOSED' })
+    for (let i = 0; i < 100 && r.green.abandoned === 0; i += 1) {
+      await new Promise((done) => setTimeout(done, 10))
+    }
+    expect(r.green.abandoned).toBe(1) // the request was aborted, not left to finish
+    release()
     await r.idle()
     expect(r.driver.sessions).toEqual([])
     expect(r.clock.pending()).toBeGreaterThan(0) // the client's own revalidation timer only
