@@ -44,8 +44,8 @@ export type {
 const MAX_BODY_BYTES = 256 * 1024
 const GATHERING_TIMEOUT_MS = 3000
 const UNPUBLISH_FLUSH_MS = 150
-/** When to ask a publisher for a keyframe again after a subscriber connected (ms). */
-const KEYFRAME_RETRY_MS = [700, 1500, 3000]
+/** When to ask a publisher for a keyframe again after a subscriber connected (ms after it connected). */
+const KEYFRAME_RETRY_MS = [350, 700, 1500, 3000]
 
 type Kind = 'audio' | 'video'
 
@@ -441,9 +441,10 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
       () => {
         log.debug(`WHEP ${key}: subscriber ${id} connected; asking the publisher for a keyframe`)
         requestKeyframe(publication)
-        // A publisher may drop a request that closely follows another one (Firefox does: of two viewers
-        // joining 300 ms apart, the second never got a keyframe, and no PLI from the Firefox viewers reached
-        // werift), so ask again a few times while the subscriber is new.
+        // A browser publisher ignores a keyframe request that comes within 300 ms of the previous one
+        // (libwebrtc's video/encoder_rtcp_feedback.cc, kMinKeyframeSendIntervalMs). Of two Firefox viewers
+        // joining under 300 ms apart, the second then never got a keyframe (no PLI from the Firefox viewers
+        // reached werift), so ask again a few times, the first 350 ms later, while the subscriber is new.
         for (const delay of KEYFRAME_RETRY_MS) {
           later(() => {
             if (!subscription.ended && !publication.ended) {
