@@ -16,7 +16,17 @@ import type { E2eApi } from '../page/harness'
 import { bundleForBrowser, root, type BundleOptions } from './bundle'
 import { CHROMIUM, CHROMIUM_FLAGS, type E2eContext, type E2ePage } from './engines'
 
-export { CHROMIUM, CHROMIUM_FLAGS } from './engines'
+export {
+  ALL_ENGINES,
+  CHROMIUM,
+  CHROMIUM_FLAGS,
+  FIREFOX,
+  launchBrowser,
+  type E2eBrowser,
+  type E2eContext,
+  type E2ePage,
+  type Engine,
+} from './engines'
 
 /** test-results/e2e: screenshots of failures. */
 export const RESULTS_DIR = join(root, 'test-results', 'e2e')
