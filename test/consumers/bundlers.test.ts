@@ -255,6 +255,9 @@ async function prepare(): Promise<void> {
   const packed = join(cache, 'packed')
   rmSync(packed, { recursive: true, force: true })
   mkdirSync(packed)
+  // The end-to-end tests rebuild dist/demo WITH Red5's SDK for their own page; what is packed must be the
+  // publishable one (npm run build's, without it: Red5's licence forbids shipping the SDK).
+  await exec(process.execPath, ['examples/demo/build.mjs', '--no-red5pro-sdk'], root)
   const out = await exec('npm', ['pack', '--silent', '--pack-destination', packed], root)
   tarball = join(packed, out.trim().split('\n').filter(Boolean).at(0)!.trim())
   await exec('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--loglevel=error', tarball], cache)
@@ -414,6 +417,11 @@ describe('the packed package', () => {
     for (const nodeOnly of ['werift', 'commander', 'picocolors']) {
       expect(installed).not.toContain(nodeOnly)
     }
+    // None of Red5's SDK is shipped (its licence forbids it): 11-14 define RTCConferenceParticipant.
+    const shipped = filesIn(join(app, 'node_modules', 'red5pro-bluegreen'))
+    expect(shipped.filter((file) => readFileSync(file, 'utf8').includes('RTCConferenceParticipant'))).toEqual(
+      [],
+    )
     const megabytes = du(join(app, 'node_modules')) / 2 ** 20
     console.log(
       `[consumers] npm install red5pro-bluegreen: ${installed.length} top-level entries, ${megabytes.toFixed(1)} MB`,
