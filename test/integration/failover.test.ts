@@ -11,9 +11,10 @@ import type { EnvironmentChangeEvent } from '../../src/events'
 import type { ClientOptions } from '../../src/options'
 import type { Session } from '../../src/session/Session'
 import { FakeDriver } from '../../src/testing'
-import { startManifestServer, type ManifestServer } from '../helpers/manifestServer'
-import { manifest, type TestManifest } from '../helpers/manifests'
-import { startStreamManagerServer, type StreamManagerServer } from '../helpers/streamManagerServer'
+import { startFakeCluster } from '../helpers/fakeCluster'
+import type { ManifestServer } from '../helpers/manifestServer'
+import type { TestManifest } from '../helpers/manifests'
+import type { StreamManagerServer } from '../helpers/streamManagerServer'
 
 const FAST: Partial<ClientOptions> = {
   timeoutMs: 1_000,
@@ -43,31 +44,9 @@ async function world(
   roles: Record<string, string> = { production: 'green', staging: 'blue', failover: 'blue' },
 ): Promise<World> {
   const driver = new FakeDriver()
-  const green = await startStreamManagerServer({ api: 'sm1' })
-  const blue = await startStreamManagerServer({ api: 'sm2', nodeGroups: ['default'] })
-  cleanup.push(
-    () => green.close(),
-    () => blue.close(),
-  )
-  for (const [name, sm] of [
-    ['green', green],
-    ['blue', blue],
-  ] as const) {
-    sm.published.has = (key: string) =>
-      driver
-        .open({ kind: 'publish', environment: name })
-        .some((s) => `${s.target.app}/${s.target.streamName}` === key)
-  }
-  const base = manifest({
-    ttl: 1,
-    roles,
-    environments: {
-      green: { streamManager: green.url, api: 'sm1', state: 'serving' },
-      blue: { streamManager: blue.url, api: 'sm2', state: 'serving' },
-    },
-  })
-  const discovery = await startManifestServer(base)
-  cleanup.push(() => discovery.close())
+  const cluster = await startFakeCluster(driver, { ttl: 1, roles })
+  cleanup.push(() => cluster.close())
+  const { green, blue, discovery, base } = cluster
   return {
     driver,
     green,

@@ -158,11 +158,6 @@ export function globalRed5proSdk(): Red5proSdk | undefined {
   return isRed5proSdk(global) ? global : undefined
 }
 
-/** True for what {@link Red5proSdkSource} accepts (checked again when a loader resolves). @internal */
-export function isRed5proSdkSource(value: unknown): value is Red5proSdkSource {
-  return typeof value === 'function' || isRed5proSdk(value)
-}
-
 const HOW_TO_GIVE_THE_SDK =
   "Pass red5proDriver({ sdk: () => import('red5pro-webrtc-sdk') }) (or createClient({ red5proSdk: ... }) for " +
   "driver 'auto') after `npm install red5pro-webrtc-sdk`, or load Red5's red5pro-sdk.min.js with a script tag " +
