@@ -10,9 +10,11 @@ import { usageError } from './exit'
 interface DevFlags {
   port: number
   signed?: boolean
+  latency: number
 }
 
-function portOption(value: string): number {
+/** A whole number of at least 0 (a port, a delay in ms). */
+function nonNegativeIntOption(value: string): number {
   return value.trim() === '0' ? 0 : positiveIntOption(value)
 }
 
@@ -21,14 +23,28 @@ export function registerDev(program: Command, ctx: CliContext): void {
   program
     .command('dev')
     .description('run the emulated blue/green cluster and the demo page on 127.0.0.1 until Ctrl-C')
-    .option('--port <n>', 'the public port (discovery, operator API, demo); 0 = any free port', portOption, 0)
+    .option(
+      '--port <n>',
+      'the public port (discovery, operator API, demo); 0 = any free port',
+      nonNegativeIntOption,
+      0,
+    )
     .option('--signed', 'serve the manifest as a signed DSSE envelope (prints the public key)')
+    .option(
+      '--latency <ms>',
+      'add a round-trip delay to every Stream Manager and discovery request (0..10000 ms)',
+      nonNegativeIntOption,
+      0,
+    )
     .action((flags: DevFlags) => dev(ctx, flags))
 }
 
 async function dev(ctx: CliContext, flags: DevFlags): Promise<void> {
   if (flags.port > 65_535) {
     throw usageError(`--port ${flags.port} is not a TCP port; use 0..65535.`)
+  }
+  if (flags.latency > 10_000) {
+    throw usageError(`--latency ${flags.latency} is more than 10000 ms; use 0..10000.`)
   }
   const { out } = ctx
   const { color } = out
@@ -37,6 +53,7 @@ async function dev(ctx: CliContext, flags: DevFlags): Promise<void> {
     startEmulator({
       port: flags.port,
       ...(flags.signed ? { signed: true } : {}),
+      latencyMs: flags.latency,
       logger: {
         info: (line) => out.log(line),
         warn: (line) => out.warn(line),

@@ -28,6 +28,7 @@ import {
   type Handler,
   type HttpServerHandle,
 } from './http'
+import { checkLatency, withLatency } from './latency'
 import { OperatorApi } from './operatorApi'
 import { createStreamManager1Handler, sm1ErrorBody } from './streamManager1'
 import { createStreamManager2Handler, sm2ErrorBody } from './streamManager2'
@@ -141,6 +142,13 @@ export interface EmulatorOptions {
    * production is unreachable. @default no failover role
    */
   failover?: EnvironmentName
+  /**
+   * A round-trip delay, in milliseconds (0..10000), added to every request to the Stream Managers (their
+   * assignments and WHIP/WHEP proxy, CORS preflights included) and to the discovery URL, as if the
+   * cluster were that far away: e.g. 50 to measure time to first frame as users far from it see it.
+   * Media itself is not delayed. @default 0
+   */
+  latencyMs?: number
 }
 
 /** One environment as the emulator runs it now. */
@@ -484,6 +492,7 @@ class EnvironmentRuntime {
   readonly #factory: MediaNodeFactory
   readonly #logger: Logger
   readonly #nodeLogger: Partial<Logger> | undefined
+  readonly #latencyMs: number
   #port: number
   #started = false
   node: EmulatorMediaNode | undefined
@@ -495,8 +504,10 @@ class EnvironmentRuntime {
     factory: MediaNodeFactory,
     logger: Logger,
     nodeLogger: Partial<Logger> | undefined,
+    latencyMs = 0,
   ) {
     this.name = name
+    this.#latencyMs = latencyMs
     this.api = options.api ?? (name === 'blue' ? 'sm2' : 'sm1')
     if (this.api !== 'sm1' && this.api !== 'sm2') {
       throw new BlueGreenError('INVALID_ARGUMENT', `startEmulator(): ${name}.api must be "sm1" or "sm2".`)
@@ -537,8 +548,10 @@ class EnvironmentRuntime {
       nodes: () => (this.node && this.server ? [this.node] : []),
       baseUrl: () => this.streamManager,
     }
-    const handler =
-      this.api === 'sm1' ? createStreamManager1Handler(context) : createStreamManager2Handler(context)
+    const handler = withLatency(
+      this.api === 'sm1' ? createStreamManager1Handler(context) : createStreamManager2Handler(context),
+      this.#latencyMs,
+    )
     const settings = {
       logger: this.#logger,
       label: `${this.name} Stream Manager`,
@@ -610,6 +623,7 @@ class EmulatorImpl implements Emulator {
   readonly #ttl: number
   readonly #drainSeconds: number
   readonly #expiresInSeconds: number
+  readonly #latencyMs: number
   readonly #root = packageRoot()
   readonly #listeners = new Set<(event: EmulatorEvent) => void>()
   readonly #history: EmulatorEvent[] = []
@@ -642,6 +656,7 @@ class EmulatorImpl implements Emulator {
       60,
       366 * 86_400,
     )
+    this.#latencyMs = checkLatency(options.latencyMs ?? 0, 'startEmulator(): latencyMs')
     if (options.failover !== undefined) {
       const backup = checkEnvironment(options.failover)
       if (backup === this.#control.roles.production) {
@@ -653,8 +668,15 @@ class EmulatorImpl implements Emulator {
       this.#control.roles.failover = backup
     }
     this.#runtimes = {
-      green: new EnvironmentRuntime('green', options.green ?? {}, factory, this.#logger, raw),
-      blue: new EnvironmentRuntime('blue', options.blue ?? {}, factory, this.#logger, raw),
+      green: new EnvironmentRuntime(
+        'green',
+        options.green ?? {},
+        factory,
+        this.#logger,
+        raw,
+        this.#latencyMs,
+      ),
+      blue: new EnvironmentRuntime('blue', options.blue ?? {}, factory, this.#logger, raw, this.#latencyMs),
     }
     this.#operator = new OperatorApi(this)
   }
@@ -672,7 +694,8 @@ class EmulatorImpl implements Emulator {
         throw failed.reason
       }
       await this.#publish(this.#control, 1)
-      this.#server = await startHttpServer(this.#handler(), {
+      const isDiscovery = (req: IncomingMessage): boolean => requestTarget(req).path === DISCOVERY_PATH
+      this.#server = await startHttpServer(withLatency(this.#handler(), this.#latencyMs, isDiscovery), {
         port,
         logger: this.#logger,
         label: 'emulator',

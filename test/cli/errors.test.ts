@@ -75,6 +75,16 @@ describe('bad usage and input: exit 2, one line on stderr, no stack trace', () =
       /--drain <duration>.*use a duration such as 90s, 30m or 2h\. Run/,
     ],
     [
+      'dev with a latency over 10 s',
+      () => ['dev', '--latency', '10001'],
+      /--latency 10001 is more than 10000 ms/,
+    ],
+    [
+      'dev with a latency that is not a number',
+      () => ['dev', '--latency', 'fast'],
+      /--latency <ms>.*whole number/,
+    ],
+    [
       'a threshold above the number of keys',
       () => [
         'verify',
