@@ -1,14 +1,16 @@
 /**
  * The one HTTP layer: a ky instance over the injected fetch, with per-request timeout, capped
  * exponential backoff with full jitter (ky's retry, jittered by the injected `random`), `Retry-After`
- * honoured up to a cap, and bodies read with a byte limit so an oversized answer is never buffered.
+ * honoured up to a cap as a floor with jitter above it, and bodies read with a byte limit so an oversized
+ * answer is never buffered.
  * @internal
  */
-import ky, { HTTPError, TimeoutError, type KyInstance } from 'ky'
+import ky, { HTTPError, TimeoutError, type BeforeRetryHook, type KyInstance } from 'ky'
 
-import type { Environment, FetchLike } from '../environment'
+import { sleep, type Environment, type FetchLike } from '../environment'
 import { abortedError, BlueGreenError, isBlueGreenError, type BlueGreenErrorCode } from '../errors'
 import { readBody } from './body'
+import { parseRetryAfter, retryAfterWait } from './retryAfter'
 
 /** Tuning for {@link createHttp}. @internal */
 export interface HttpSettings {
@@ -18,9 +20,9 @@ export interface HttpSettings {
   retries: number
   /** First backoff step; doubles per attempt. */
   backoffBaseMs: number
-  /** Largest backoff step, and the cap on a server's `Retry-After`. */
+  /** Largest backoff step. */
   backoffCapMs: number
-  /** Largest `Retry-After` honoured. */
+  /** Largest `Retry-After` honoured (a longer one is cut to this; the jitter goes above it). */
   maxRetryAfterMs: number
   /**
    * When set, each attempt reads the whole body (within the limit) before ky sees the response, so ky's
@@ -54,8 +56,9 @@ export function createHttp(env: Environment, settings: HttpSettings): KyInstance
       limit: settings.retries,
       methods: ['get', 'head', 'options'],
       statusCodes: [408, 429, 500, 502, 503, 504],
-      afterStatusCodes: [429, 503],
-      maxRetryAfter: settings.maxRetryAfterMs,
+      // ky honours Retry-After exactly (and reads `1.5` or `-3` as it can): a crowd told "10 s" would come
+      // back in one wave. So ky only backs off, and the hook below adds the floor and the jitter.
+      afterStatusCodes: [],
       backoffLimit: settings.backoffCapMs,
       delay: (attempt) => settings.backoffBaseMs * 2 ** Math.min(attempt - 1, 30),
       // Full jitter from the injected random (ky's own `jitter: true` would use Math.random).
@@ -63,7 +66,25 @@ export function createHttp(env: Environment, settings: HttpSettings): KyInstance
       // Our own typed errors (a body over the limit) are final; everything else follows ky's rules.
       shouldRetry: ({ error }) => (isBlueGreenError(error) ? false : undefined),
     },
+    hooks: { beforeRetry: [retryAfterFloor(env, settings.maxRetryAfterMs)] },
   })
+}
+
+/**
+ * Before a retry of a 429 or 503 that carried `Retry-After`: waits (on the injected clock, cancelled by the
+ * request's signal) the server's floor, cut to `maxRetryAfterMs`, plus jitter above it
+ * (`retryAfterWait`), so the retry is never earlier than asked and a crowd is spread over a window.
+ */
+function retryAfterFloor(env: Environment, maxRetryAfterMs: number): BeforeRetryHook {
+  return async ({ error, options }) => {
+    if (!(error instanceof HTTPError) || (error.response.status !== 429 && error.response.status !== 503)) {
+      return
+    }
+    const asked = parseRetryAfter(error.response.headers.get('retry-after'), env.clock.now())
+    if (asked !== undefined) {
+      await sleep(env.clock, retryAfterWait(asked, env.random, maxRetryAfterMs), options.signal ?? undefined)
+    }
+  }
 }
 
 /** Statuses whose responses cannot carry a body. */
