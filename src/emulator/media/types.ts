@@ -84,6 +84,17 @@ export interface MediaNode {
   hasStream(app: string, stream: string): boolean
   /** Counters and the request log. */
   stats(): MediaNodeStats
+  /**
+   * A network partition, as far as this node can make one: every HTTP request is held unanswered (its
+   * connection stays open), every media session's UDP packets vanish both ways (no RTP or RTCP out,
+   * incoming packets dropped, ICE consent checks unanswered) while its sockets stay open. Idempotent.
+   */
+  freeze(): void
+  /**
+   * Heals the partition: held requests go on, the sessions that werift has not given up on meanwhile
+   * (ICE consent fails after about 30 s without an answer) get their packets again. Idempotent.
+   */
+  thaw(): void
   /** Abrupt stop: every peer connection closed without notice; the HTTP server stops answering. */
   kill(): Promise<void>
   /** Graceful stop: subscribers told the stream ended, every session ended as by DELETE, server closed. */
