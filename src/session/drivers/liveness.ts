@@ -1,23 +1,29 @@
 /**
  * Notices a dead WebRTC connection in seconds, the same way for every driver: from the peer
  * connection's own state (ICE `failed` or the connection `closed`: at once) and from its statistics
- * (nothing at all received, no RTP, RTCP or STUN, for `inactivityMs`: disconnected). A connection
- * disconnected for `graceMs` is dead. Browsers report ICE `disconnected` after about 5 s; werift not
- * until its 30 s consent timeout; Red5's SDK ends a session 11-18 s after a node froze, or (15.x
- * viewers) never: hence the statistics.
+ * (livenessStats.ts), read for every watch of a page by one timer (livenessSweep.ts). Browsers report ICE
+ * `disconnected` after about 5 s; werift not until its 30 s consent timeout; Red5's SDK ends a session
+ * 11-18 s after a node froze, or (15.x viewers) never: hence the statistics. A connection counts as
+ * disconnected when, for `inactivityMs`:
+ * - a viewer (media has arrived) gets no media and nothing else either (no RTCP sender report, no STUN,
+ *   no byte): the path is dead. Media stopping while sender reports or STUN still arrive is a frozen
+ *   source (the broadcaster's camera stalled, or it left without an unpublish notice): the watch reports
+ *   it through `onStall` and keeps the connection; the path then counts as dead only after `frozenPathMs`
+ *   with nothing at all arriving;
+ * - a broadcaster whose node has sent RTCP receiver reports gets no new one (STUN answers alone do not
+ *   keep it alive: a node whose media path froze may still answer them);
+ * - any other connection receives nothing at all.
+ * A connection disconnected (by these or by ICE) for `graceMs` is dead.
  *
  * Written here rather than taken from a library: no maintained package watches a peer connection
  * through the standard `getStats()` counters for both browsers and werift.
  * @internal
  */
 import type { Clock, Logger } from '../../environment'
+import { readCounters, type PeerCounters, type WatchedPeer } from './livenessStats'
+import { Sweep, sharedSweep, type SweepMember } from './livenessSweep'
 
-/** The part of a peer connection the watch reads (browser or werift). @internal */
-export interface WatchedPeer {
-  readonly connectionState: string
-  readonly iceConnectionState: string
-  getStats(): Promise<{ forEach(callback: (stat: unknown) => void): void }>
-}
+export { readCounters, type PeerCounters, type WatchedPeer } from './livenessStats'
 
 /** How often and how patiently to watch. @internal */
 export interface LivenessSettings {
@@ -28,17 +34,30 @@ export interface LivenessSettings {
   readonly inactivityMs: number
   /** Disconnected (by ICE or by silence) for this long is dead. */
   readonly graceMs: number
+  /**
+   * A viewer whose source froze (media stopped, RTCP or STUN still arriving): nothing at all arriving for
+   * this long then counts as disconnected. Default {@link FROZEN_PATH_MS}.
+   */
+  readonly frozenPathMs?: number | undefined
+  /** `false`: a timer of its own instead of the page's shared sweep (the benchmark's comparison). */
+  readonly sharedTimer?: boolean | undefined
 }
+
+/**
+ * How long a frozen viewer's path may be silent before it counts as disconnected: RTCP sender reports
+ * come about every second (libwebrtc video, werift: 0.5-1.5 s) and STUN consent checks every 4-6 s
+ * (RFC 7675), so a live path shows something well within 5 s. @internal
+ */
+export const FROZEN_PATH_MS = 5000
 
 /**
  * Default timings per session kind (`intervalMs`, `inactivityMs`, `graceMs`). A viewer receives media many
  * times a second (audio alone every 20 ms), so a second without a single byte means the path is dead: it
  * is noticed in about 1.5 s. A broadcaster receives only the node's RTCP feedback (receiver reports,
- * congestion-control feedback: several a second from libwebrtc-style receivers such as the emulator's, in
- * Chromium and Firefox) and STUN answers, so it allows 1.5 s of silence, noticed in about 2 s; a node that
- * sends feedback less often needs a longer `inactivityTimeoutMs`. A video-only stream whose camera
- * freezes also looks dead to its viewers; they then reconnect (to the same stream), which costs a second,
- * not a session. @internal
+ * congestion-control feedback: several a second from libwebrtc-style receivers, 0.5-1.5 s apart from the
+ * emulator's werift) and STUN answers, so it allows 1.5 s without a receiver report, noticed in about 2 s;
+ * a node that sends reports less often needs a longer `inactivityTimeoutMs`. A viewer whose source
+ * freezes keeps its connection while the node's sender reports or STUN answers arrive. @internal
  */
 export const LIVENESS_DEFAULTS: Readonly<
   Record<'publish' | 'subscribe', Readonly<Omit<LivenessSettings, 'clock'>>>
@@ -54,6 +73,7 @@ export function livenessFor(
 ): Omit<LivenessSettings, 'clock'> {
   const defaults = LIVENESS_DEFAULTS[kind]
   return {
+    ...given,
     intervalMs: given.intervalMs ?? defaults.intervalMs,
     inactivityMs: given.inactivityMs ?? defaults.inactivityMs,
     graceMs: given.graceMs ?? defaults.graceMs,
@@ -68,65 +88,30 @@ export interface LivenessVerdict {
   readonly detail: string
 }
 
-/** Counters read from `getStats()`. @internal */
-export interface PeerCounters {
-  /** Sum of `inbound-rtp` `bytesReceived` (media received). */
-  readonly inboundMediaBytes: number
-  /** Sum of `outbound-rtp` `bytesSent` (media sent). */
-  readonly outboundMediaBytes: number
-  /** Sum of `transport` and `candidate-pair` `bytesReceived`: anything at all arriving (RTCP, STUN). */
-  readonly receivedBytes: number
-}
-
-interface StatLike {
-  readonly type?: string
-  readonly bytesReceived?: number
-  readonly bytesSent?: number
-}
-
-/** Reads {@link PeerCounters}; `undefined` when getStats() fails (e.g. the connection was closed). @internal */
-export async function readCounters(pc: Pick<WatchedPeer, 'getStats'>): Promise<PeerCounters | undefined> {
-  let report: Awaited<ReturnType<WatchedPeer['getStats']>>
-  try {
-    report = await pc.getStats()
-  } catch {
-    return undefined
-  }
-  let inboundMediaBytes = 0
-  let outboundMediaBytes = 0
-  let receivedBytes = 0
-  const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0)
-  report.forEach((value) => {
-    const stat = value as StatLike
-    switch (stat.type) {
-      case 'inbound-rtp':
-        inboundMediaBytes += num(stat.bytesReceived)
-        break
-      case 'outbound-rtp':
-        outboundMediaBytes += num(stat.bytesSent)
-        break
-      case 'transport':
-      case 'candidate-pair':
-        receivedBytes += num(stat.bytesReceived)
-        break
-      default:
-        break
-    }
-  })
-  return { inboundMediaBytes, outboundMediaBytes, receivedBytes }
-}
+/**
+ * Called when a viewer's media stops while its path stays alive (`true`: a frozen source) and when media
+ * comes back (`false`). @internal
+ */
+export type StallListener = (stalled: boolean) => void
 
 /**
  * Watches one live peer connection until {@link LivenessWatch.stop} or a verdict (given once).
  * Call {@link LivenessWatch.check} from the connection's state-change events for an immediate answer.
  * @internal
  */
-export class LivenessWatch {
-  private pollTimer: unknown
+export class LivenessWatch implements SweepMember {
+  private sweep: Sweep | undefined
   private graceTimer: unknown
-  private lastReceived = -1
-  private lastActivityAt: number
-  private inactive = false
+  private last: PeerCounters | undefined
+  /** When media, anything at all, and a receiver report last arrived. */
+  private mediaAt: number
+  private pathAt: number
+  private reportAt: number
+  private sawMedia = false
+  private sawReports = false
+  private stalled = false
+  /** Why the connection counts as disconnected by its statistics (undefined: it does not). */
+  private silence: string | undefined
   private stopped = false
 
   constructor(
@@ -135,30 +120,40 @@ export class LivenessWatch {
     private readonly onDead: (verdict: LivenessVerdict) => void,
     private readonly log: Logger,
     private readonly what: string,
+    private readonly onStall: StallListener = () => undefined,
   ) {
-    this.lastActivityAt = settings.clock.now()
+    const now = settings.clock.now()
+    this.mediaAt = now
+    this.pathAt = now
+    this.reportAt = now
   }
 
-  /** Starts polling. `received`: the byte count already seen (so the first poll compares with it). */
-  start(received?: number): void {
-    if (received !== undefined) {
-      this.lastReceived = received
+  /** Starts polling. `baseline`: the counters already seen (so the first poll compares with them). */
+  start(baseline?: PeerCounters): void {
+    if (this.stopped || this.sweep !== undefined) {
+      return
     }
-    this.schedulePoll()
+    if (baseline !== undefined) {
+      this.observe(baseline)
+    }
+    const { clock, intervalMs, sharedTimer } = this.settings
+    this.sweep = sharedTimer === false ? new Sweep(clock, intervalMs) : sharedSweep(clock, intervalMs)
+    this.sweep.add(this)
   }
 
   /** Stops every timer; no verdict after this. Idempotent. */
   stop(): void {
     this.stopped = true
-    const { clock } = this.settings
-    if (this.pollTimer !== undefined) {
-      clock.clearTimeout(this.pollTimer)
-      this.pollTimer = undefined
-    }
+    this.sweep?.delete(this)
     if (this.graceTimer !== undefined) {
-      clock.clearTimeout(this.graceTimer)
+      this.settings.clock.clearTimeout(this.graceTimer)
       this.graceTimer = undefined
     }
+  }
+
+  /** True while a viewer's source is frozen (see {@link StallListener}). */
+  get isStalled(): boolean {
+    return this.stalled
   }
 
   /** Re-evaluates the connection's state now (call it on `connectionstatechange` / `iceconnectionstatechange`). */
@@ -178,9 +173,113 @@ export class LivenessWatch {
     this.updateGrace()
   }
 
+  /** One reading of the statistics (the sweep calls it). */
+  async poll(): Promise<void> {
+    if (this.stopped) {
+      return
+    }
+    const counters = await readCounters(this.pc)
+    if (this.stopped) {
+      return
+    }
+    if (counters !== undefined) {
+      this.observe(counters)
+      this.judge(this.settings.clock.now())
+    }
+    this.check()
+  }
+
+  /** Notes what moved since the last reading. */
+  private observe(counters: PeerCounters): void {
+    const now = this.settings.clock.now()
+    const prev = this.last
+    this.last = counters
+    this.sawReports ||= counters.hasReceiverReports
+    if (prev === undefined) {
+      this.sawMedia = counters.inboundMediaBytes > 0
+      return
+    }
+    const media = counters.inboundMediaBytes !== prev.inboundMediaBytes
+    const reports = counters.receiverReports !== prev.receiverReports
+    if (media) {
+      this.sawMedia = true
+      this.mediaAt = now
+    }
+    if (reports) {
+      this.reportAt = now
+    }
+    if (
+      media ||
+      reports ||
+      counters.receivedBytes !== prev.receivedBytes ||
+      counters.stunReceived !== prev.stunReceived ||
+      counters.senderReports !== prev.senderReports
+    ) {
+      this.pathAt = now
+    }
+  }
+
+  /** Decides from the last arrivals whether the connection counts as disconnected, or its source as frozen. */
+  private judge(now: number): void {
+    const { inactivityMs } = this.settings
+    const was = this.silence
+    if (this.sawMedia) {
+      this.judgeViewer(now)
+    } else if (this.sawReports) {
+      const quiet = now - this.reportAt
+      this.silence = quiet >= inactivityMs ? `no receiver report from the node for ${quiet} ms` : undefined
+    } else {
+      const quiet = now - this.pathAt
+      this.silence = quiet >= inactivityMs ? `nothing received for ${quiet} ms` : undefined
+    }
+    if (this.silence !== undefined && was === undefined) {
+      this.log.info(`${this.what}: ${this.silence}`)
+    }
+  }
+
+  private judgeViewer(now: number): void {
+    const { inactivityMs } = this.settings
+    if (now - this.mediaAt < inactivityMs) {
+      this.silence = undefined
+      this.setStalled(false)
+      return
+    }
+    const limit = this.stalled ? (this.settings.frozenPathMs ?? FROZEN_PATH_MS) : inactivityMs
+    const quiet = now - this.pathAt
+    if (quiet >= limit) {
+      this.silence = `nothing received for ${quiet} ms`
+      return
+    }
+    this.silence = undefined
+    if (this.pathAt > this.mediaAt) {
+      this.setStalled(true)
+    }
+  }
+
+  private setStalled(stalled: boolean): void {
+    if (stalled === this.stalled) {
+      return
+    }
+    this.stalled = stalled
+    this.log.info(
+      stalled
+        ? `${this.what}: media stopped but the node still answers (a frozen source); keeping the connection`
+        : `${this.what}: media flows again`,
+    )
+    try {
+      this.onStall(stalled)
+    } catch (error) {
+      this.log.error(`${this.what}: a stall listener threw`, error)
+    }
+  }
+
   private disconnected(): boolean {
     const { pc } = this
-    return this.inactive || pc.connectionState === 'disconnected' || pc.iceConnectionState === 'disconnected'
+    return (
+      this.silence !== undefined ||
+      pc.connectionState === 'disconnected' ||
+      pc.iceConnectionState === 'disconnected'
+    )
   }
 
   private give(verdict: LivenessVerdict): void {
@@ -197,9 +296,10 @@ export class LivenessWatch {
         this.graceTimer = clock.setTimeout(() => {
           this.graceTimer = undefined
           if (!this.stopped && this.disconnected()) {
+            const why = this.silence ?? `ICE ${this.pc.iceConnectionState}`
             this.give({
               reason: 'lost',
-              detail: `the connection was lost (nothing received for ${graceMs} ms after a disconnect)`,
+              detail: `the connection was lost (${why}, then ${graceMs} ms more of grace)`,
             })
           }
         }, graceMs)
@@ -209,38 +309,5 @@ export class LivenessWatch {
       this.graceTimer = undefined
       this.log.info(`${this.what}: reconnected`)
     }
-  }
-
-  private schedulePoll(): void {
-    if (this.stopped) {
-      return
-    }
-    this.pollTimer = this.settings.clock.setTimeout(() => {
-      this.pollTimer = undefined
-      void this.poll()
-    }, this.settings.intervalMs)
-  }
-
-  private async poll(): Promise<void> {
-    const counters = await readCounters(this.pc)
-    if (this.stopped) {
-      return
-    }
-    if (counters !== undefined) {
-      const received = counters.receivedBytes + counters.inboundMediaBytes
-      const now = this.settings.clock.now()
-      if (received !== this.lastReceived) {
-        this.lastReceived = received
-        this.lastActivityAt = now
-        this.inactive = false
-      } else if (now - this.lastActivityAt >= this.settings.inactivityMs) {
-        if (!this.inactive) {
-          this.log.info(`${this.what}: nothing received for ${now - this.lastActivityAt} ms`)
-        }
-        this.inactive = true
-      }
-    }
-    this.check()
-    this.schedulePoll()
   }
 }

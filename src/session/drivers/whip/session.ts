@@ -6,22 +6,21 @@
  */
 import { sleep, type Environment } from '../../../environment'
 import { abortedError, BlueGreenError, isBlueGreenError } from '../../../errors'
-import { fullJitterDelay } from '../../../internal/backoff'
 import { uniqueId } from '../../../internal/ids'
-import { parseRetryAfter } from '../../../internal/retryAfter'
-import type { ConnectionParams, SessionKind } from '../../../types'
+import type { SessionKind } from '../../../types'
 import type { DriverPublishOptions, DriverSession, DriverSubscribeOptions, SignalingTarget } from '../Driver'
+import { redactUrl } from './http'
 import {
-  describeErrorBody,
-  parseIceServerLinks,
-  redactUrl,
-  resolveResourceUrl,
-  sendRequest,
-  type IceServer,
-  type WhipResponse,
-} from './http'
-import { LivenessWatch, livenessFor, readCounters } from '../liveness'
-import type { LivenessSettings } from '../liveness'
+  readCounters,
+  type LivenessSettings,
+  type LivenessWatch,
+  type PeerCounters,
+  type StallListener,
+} from '../liveness'
+import { isUnpublishNotice, messageText, UNPUBLISH_CODE } from './channel'
+import { WhipSignalling, withConnectionParams } from './signalling'
+import { Trickle } from './trickle'
+import { startWatch } from './watch'
 import {
   type DataChannelLike,
   type DescriptionLike,
@@ -29,7 +28,7 @@ import {
   type PeerConnectionLike,
   type TrackLike,
 } from './peer'
-import { buildTrickleFragment, inSectionOrder, isSdpOffer, looksLikeSdp, type CandidateLike } from './sdp'
+import { inSectionOrder, isSdpOffer, type CandidateLike } from './sdp'
 import { trackStream } from './trackStream'
 
 /** Which WHEP dialect to speak. @internal */
@@ -72,36 +71,12 @@ export interface WhipDriverSession extends DriverSession {
 
 type Phase = 'starting' | 'live' | 'ended' | 'closed'
 
-const UNPUBLISH_CODE = 'NetStream.Play.UnpublishNotify'
-
 function isConnected(pc: PeerConnectionLike): boolean {
   const state = pc.connectionState as string | undefined
   if (state !== undefined) {
     return state === 'connected'
   }
   return pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed'
-}
-
-/** Text of a data channel message (string, ArrayBuffer, Node Buffer or other view). */
-function messageText(data: unknown): string | undefined {
-  if (typeof data === 'string') {
-    return data
-  }
-  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
-    return new TextDecoder().decode(data)
-  }
-  return undefined
-}
-
-/** True when a Red5 data channel message says the publisher went away. */
-function isUnpublishNotice(text: string): boolean {
-  try {
-    const parsed = JSON.parse(text) as { data?: { type?: unknown; code?: unknown; status?: unknown } }
-    const data = parsed.data
-    return (data?.type === 'status' && data.code === UNPUBLISH_CODE) || data?.status === UNPUBLISH_CODE
-  } catch {
-    return false
-  }
 }
 
 /**
@@ -125,15 +100,12 @@ export class WhipSession implements WhipDriverSession {
   private fatal: BlueGreenError | undefined
   private teardownPromise: Promise<void> | undefined
   private postSettled: Promise<unknown> = Promise.resolve()
-  private readonly pending: CandidateLike[] = []
-  private gatheringComplete = false
-  private endOfCandidatesSent = false
-  private trickleOn: boolean
-  private trickleTimer: unknown
-  private trickleChain: Promise<void> = Promise.resolve()
+  private readonly trickle: Trickle
+  private readonly signalling: WhipSignalling
   private liveness: LivenessWatch | undefined
-  /** Bytes received when media was first seen: the watch's starting point. */
-  private receivedAtStart = -1
+  private readonly stallListeners: StallListener[] = []
+  /** The statistics when media was first seen: the watch's starting point. */
+  private countersAtStart: PeerCounters | undefined
   private readonly log: Environment['logger']
   private readonly what: string
 
@@ -143,9 +115,23 @@ export class WhipSession implements WhipDriverSession {
     private readonly options: DriverPublishOptions & DriverSubscribeOptions,
   ) {
     this.kind = target.kind
-    this.trickleOn = settings.trickle
     this.log = settings.env.logger
     this.what = `${target.kind === 'publish' ? 'WHIP publish' : 'WHEP subscribe'} of "${target.streamName}"`
+    this.signalling = new WhipSignalling(settings, target, this.what)
+    const { env, requestTimeoutMs, trickleBatchMs } = settings
+    this.trickle = new Trickle(
+      {
+        env,
+        what: this.what,
+        requestTimeoutMs,
+        trickleBatchMs,
+        resource: () => this.resource,
+        localSdp: () => this.pc?.localDescription?.sdp,
+        open: () => this.phase === 'starting' || this.phase === 'live',
+        setTimer: (fn, ms) => this.setTimer(fn, ms),
+      },
+      settings.trickle,
+    )
   }
 
   /**
@@ -187,6 +173,16 @@ export class WhipSession implements WhipDriverSession {
     }
     if (this.phase !== 'closed') {
       this.endListeners.push(listener)
+    }
+  }
+
+  /**
+   * Listens to a frozen source (subscribe): `true` when media stopped while the node still answers (RTCP
+   * sender reports, STUN), `false` when media flows again. The session stays open meanwhile.
+   */
+  onStall(listener: StallListener): void {
+    if (this.phase === 'starting' || this.phase === 'live') {
+      this.stallListeners.push(listener)
     }
   }
 
@@ -302,9 +298,9 @@ export class WhipSession implements WhipDriverSession {
     }
     const routing = new URLSearchParams(endpoint.search)
     const params = { ...target.connectionParams, ...this.options.connectionParams }
-    const postUrl = this.withConnectionParams(endpoint, routing, params)
+    const postUrl = withConnectionParams(endpoint, routing, params, this.log, this.what)
 
-    const linkServers = await this.readOptions(endpoint.toString(), signal)
+    const linkServers = await this.signalling.readOptions(endpoint.toString(), signal)
     this.checkpoint(signal)
     // max-bundle by default: one transport per session (WHIP/WHEP servers bundle anyway), and werift 0.24
     // leaks the extra UDP sockets of an unbundled offerer after close(). Callers can still override it.
@@ -324,57 +320,6 @@ export class WhipSession implements WhipDriverSession {
     await this.waitForMedia(signal)
   }
 
-  private withConnectionParams(endpoint: URL, routing: URLSearchParams, params: ConnectionParams): string {
-    const url = new URL(endpoint.toString())
-    {
-      const keys: string[] = []
-      for (const [key, value] of Object.entries(params)) {
-        if (routing.has(key)) {
-          this.log.warn(`${this.what}: connection parameter "${key}" would override the endpoint's; skipped`)
-          continue
-        }
-        url.searchParams.append(key, String(value))
-        keys.push(key)
-      }
-      if (keys.length > 0) {
-        this.log.debug(`${this.what}: connection parameters ${keys.join(', ')}`)
-      }
-    }
-    return url.toString()
-  }
-
-  /** OPTIONS first: learns ICE servers from `Link` headers. Tolerates servers that refuse OPTIONS. */
-  private async readOptions(url: string, signal: AbortSignal): Promise<IceServer[]> {
-    let response: WhipResponse
-    try {
-      response = await sendRequest(this.settings.env.fetch, this.settings.env.clock, {
-        method: 'OPTIONS',
-        url,
-        timeoutMs: this.settings.requestTimeoutMs,
-        signal,
-        what: this.what,
-      })
-    } catch (error) {
-      if (isBlueGreenError(error, 'MEDIA_FAILED')) {
-        // Some servers (or their CORS setup) refuse OPTIONS; the POST will say clearly if it is worse.
-        this.log.warn(
-          `${this.what}: OPTIONS failed, continuing without server ICE servers (${error.message})`,
-        )
-        return []
-      }
-      throw error
-    }
-    if (response.status !== 200 && response.status !== 204) {
-      this.log.debug(`${this.what}: OPTIONS answered ${response.status}; no ICE servers from the server`)
-      return []
-    }
-    const servers = parseIceServerLinks(response.headers)
-    if (servers.length > 0) {
-      this.log.debug(`${this.what}: ${servers.length} ICE server(s) from Link headers`)
-    }
-    return servers
-  }
-
   private newPeer(Peer: PeerConnectionConstructor, configuration: RTCConfiguration): PeerConnectionLike {
     let pc: PeerConnectionLike
     try {
@@ -386,12 +331,12 @@ export class WhipSession implements WhipDriverSession {
     }
     pc.addEventListener('icecandidate', (event) => {
       if (pc === this.pc) {
-        this.onLocalCandidate((event as { candidate?: CandidateLike | null }).candidate ?? undefined)
+        this.trickle.add((event as { candidate?: CandidateLike | null }).candidate ?? undefined)
       }
     })
     pc.addEventListener('icegatheringstatechange', () => {
       if (pc === this.pc && pc.iceGatheringState === 'complete') {
-        this.onLocalCandidate(undefined)
+        this.trickle.add(undefined)
       }
     })
     const onState = (): void => {
@@ -443,7 +388,7 @@ export class WhipSession implements WhipDriverSession {
     const offer = await pc.createOffer()
     await pc.setLocalDescription(offer as never)
     this.checkpoint(signal)
-    if (!this.trickleOn) {
+    if (!this.trickle.enabled) {
       await this.waitForGathering(pc, signal)
     }
     const answer = await this.post(postUrl, pc.localDescription?.sdp ?? offer.sdp ?? '', routing, signal)
@@ -456,7 +401,7 @@ export class WhipSession implements WhipDriverSession {
       )
     }
     await pc.setRemoteDescription({ type: 'answer', sdp: answer } as never)
-    this.scheduleTrickle()
+    this.trickle.schedule()
   }
 
   private async connectSubscribe(
@@ -510,11 +455,15 @@ export class WhipSession implements WhipDriverSession {
       const answer = await pc.createAnswer()
       await pc.setLocalDescription(answer as never)
       this.checkpoint(signal)
-      if (!this.trickleOn) {
+      if (!this.trickle.enabled) {
         await this.waitForGathering(pc, signal)
       }
-      await this.patchAnswer(pc.localDescription?.sdp ?? answer.sdp ?? '', signal)
-      this.scheduleTrickle()
+      await this.signalling.patchAnswer(
+        this.resourceUrl,
+        pc.localDescription?.sdp ?? answer.sdp ?? '',
+        signal,
+      )
+      this.trickle.schedule()
       return
     }
     if (offer === undefined || this.probe === undefined) {
@@ -531,7 +480,7 @@ export class WhipSession implements WhipDriverSession {
     await pc.setLocalDescription(offer as never)
     this.checkpoint(signal)
     await pc.setRemoteDescription({ type: 'answer', sdp: body } as never)
-    this.scheduleTrickle()
+    this.trickle.schedule()
   }
 
   private async capture(): Promise<MediaStream> {
@@ -568,127 +517,18 @@ export class WhipSession implements WhipDriverSession {
       settle = resolve
     })
     try {
-      return await this.postWithRetry(url, sdp, routing, signal)
+      return await this.signalling.post(
+        url,
+        sdp,
+        routing,
+        signal,
+        (resource: string) => {
+          this.resource = resource
+        },
+        (aborting: AbortSignal) => this.checkpoint(aborting),
+      )
     } finally {
       settle()
-    }
-  }
-
-  private async postWithRetry(
-    url: string,
-    sdp: string,
-    routing: URLSearchParams,
-    signal: AbortSignal,
-  ): Promise<string> {
-    const { env, maxPostAttempts, maxRetryAfterMs, requestTimeoutMs } = this.settings
-    for (let attempt = 1; ; attempt++) {
-      // Not aborted by `signal`: if the server creates a resource we must learn its URL to DELETE it.
-      const response = await sendRequest(env.fetch, env.clock, {
-        method: 'POST',
-        url,
-        headers: { 'Content-Type': 'application/sdp' },
-        body: sdp,
-        timeoutMs: requestTimeoutMs,
-        what: this.what,
-      })
-      if (response.status >= 200 && response.status < 300) {
-        this.resource = resolveResourceUrl(response.headers.get('location'), url, routing)
-        if (response.headers.get('location') === null) {
-          this.log.warn(`${this.what}: no Location in the POST answer; using ${redactUrl(this.resource)}`)
-        }
-        this.log.debug(`${this.what}: resource ${redactUrl(this.resource)}`)
-        this.checkpoint(signal)
-        if (!looksLikeSdp(response.body)) {
-          throw new BlueGreenError(
-            'MEDIA_FAILED',
-            `${this.what}: the POST answer (${response.status}) has no SDP body (${redactUrl(url)}).`,
-            { url: redactUrl(url), status: response.status, streamName: this.target.streamName },
-          )
-        }
-        return response.body
-      }
-      const retryAfter = parseRetryAfter(response.headers.get('retry-after'), env.clock.now())
-      if ((response.status === 503 || response.status === 429) && attempt < maxPostAttempts) {
-        const delay =
-          retryAfter === undefined
-            ? fullJitterDelay(attempt, 500, 5000, env.random)
-            : Math.min(retryAfter, maxRetryAfterMs)
-        this.log.info(`${this.what}: ${response.status} from the server, retrying in ${delay} ms`)
-        await sleep(env.clock, delay, signal)
-        continue
-      }
-      throw this.postError(response, url, retryAfter)
-    }
-  }
-
-  private postError(response: WhipResponse, url: string, retryAfterMs: number | undefined): BlueGreenError {
-    const { status } = response
-    const detail = describeErrorBody(response.body)
-    const said = detail === '' ? '' : `: "${detail}"`
-    const context = {
-      url: redactUrl(url),
-      status,
-      streamName: this.target.streamName,
-      environment: this.target.environment,
-      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-    }
-    const where = `${redactUrl(url)}`
-    if (this.kind === 'subscribe' && (status === 404 || status === 409)) {
-      return new BlueGreenError(
-        'STREAM_NOT_FOUND',
-        `${this.what}: the stream is not published on this node (WHEP ${status}${said}, ${where}). ` +
-          'Publish it first, or retry once it is live.',
-        context,
-      )
-    }
-    if (status === 401 || status === 403 || status === 406) {
-      return new BlueGreenError(
-        'MEDIA_FAILED',
-        `${this.what}: the node refused the connection (${status}${said}, ${where}). ` +
-          'Check the connectionParams (round-trip authentication); retrying will not help.',
-        context,
-      )
-    }
-    if (this.kind === 'publish' && status === 409) {
-      return new BlueGreenError(
-        'MEDIA_FAILED',
-        `${this.what}: the stream is already being published (409${said}, ${where}). ` +
-          'Stop the other publisher or use another stream name.',
-        context,
-      )
-    }
-    if (status === 503 || status === 429) {
-      return new BlueGreenError(
-        'MEDIA_FAILED',
-        `${this.what}: the node is busy (${status}${said}, ${where}) after ${this.settings.maxPostAttempts} attempt(s).`,
-        context,
-      )
-    }
-    return new BlueGreenError(
-      'MEDIA_FAILED',
-      `${this.what}: POST answered ${status}${said} (${where}).`,
-      context,
-    )
-  }
-
-  private async patchAnswer(sdp: string, signal: AbortSignal): Promise<void> {
-    const response = await sendRequest(this.settings.env.fetch, this.settings.env.clock, {
-      method: 'PATCH',
-      url: this.resourceUrl,
-      headers: { 'Content-Type': 'application/sdp' },
-      body: sdp,
-      timeoutMs: this.settings.requestTimeoutMs,
-      signal,
-      what: this.what,
-    })
-    if (response.status < 200 || response.status >= 300) {
-      const detail = describeErrorBody(response.body)
-      throw new BlueGreenError(
-        'MEDIA_FAILED',
-        `${this.what}: the node refused the SDP answer (PATCH ${response.status}${detail === '' ? '' : `: "${detail}"`}, ` +
-          `${redactUrl(this.resourceUrl)}).`,
-        { url: redactUrl(this.resourceUrl), status: response.status, streamName: this.target.streamName },
-      )
     }
   }
 
@@ -696,7 +536,7 @@ export class WhipSession implements WhipDriverSession {
     const { clock } = this.settings.env
     const deadline = clock.now() + this.settings.iceGatheringTimeoutMs
     const poll = async (): Promise<void> => {
-      while (pc.iceGatheringState !== 'complete' && !this.gatheringComplete && clock.now() < deadline) {
+      while (pc.iceGatheringState !== 'complete' && !this.trickle.complete && clock.now() < deadline) {
         await sleep(clock, Math.min(20, this.settings.mediaPollIntervalMs), signal)
       }
     }
@@ -728,78 +568,12 @@ export class WhipSession implements WhipDriverSession {
             ? counters.inboundMediaBytes > 0
             : isConnected(pc) && counters.outboundMediaBytes > 0
         ) {
-          this.receivedAtStart = counters.receivedBytes + counters.inboundMediaBytes
+          this.countersAtStart = counters
           return
         }
       }
       await sleep(clock, this.settings.mediaPollIntervalMs, signal)
     }
-  }
-
-  // ---------------------------------------------------------------- trickle ICE
-
-  private onLocalCandidate(candidate: CandidateLike | undefined): void {
-    if (candidate === undefined || candidate.candidate === '') {
-      this.gatheringComplete = true
-    } else {
-      this.pending.push(candidate)
-    }
-    this.scheduleTrickle()
-  }
-
-  /** Batches candidates for `trickleBatchMs`, then PATCHes them (once the resource URL is known). */
-  private scheduleTrickle(): void {
-    if (!this.trickleOn || this.resource === undefined || this.trickleTimer !== undefined) {
-      return
-    }
-    if (this.phase === 'ended' || this.phase === 'closed') {
-      return
-    }
-    if (this.pending.length === 0 && !(this.gatheringComplete && !this.endOfCandidatesSent)) {
-      return
-    }
-    this.trickleTimer = this.setTimer(() => {
-      this.trickleTimer = undefined
-      this.trickleChain = this.trickleChain.then(() => this.flushTrickle())
-    }, this.settings.trickleBatchMs)
-  }
-
-  private async flushTrickle(): Promise<void> {
-    if (!this.trickleOn || this.phase === 'ended' || this.phase === 'closed') {
-      return
-    }
-    const batch = this.pending.splice(0)
-    const end = this.gatheringComplete && !this.endOfCandidatesSent
-    const fragment = buildTrickleFragment(this.pc?.localDescription?.sdp, batch, end)
-    if (fragment === undefined) {
-      return
-    }
-    if (end) {
-      this.endOfCandidatesSent = true
-    }
-    try {
-      const response = await sendRequest(this.settings.env.fetch, this.settings.env.clock, {
-        method: 'PATCH',
-        url: this.resourceUrl,
-        headers: { 'Content-Type': 'application/trickle-ice-sdpfrag' },
-        body: fragment,
-        timeoutMs: this.settings.requestTimeoutMs,
-        what: this.what,
-      })
-      if (response.status === 405 || response.status === 501) {
-        this.trickleOn = false
-        this.log.debug(`${this.what}: the server does not take trickled candidates (${response.status})`)
-      } else if (response.status < 200 || response.status >= 300) {
-        this.log.warn(`${this.what}: trickle PATCH answered ${response.status}`)
-      } else {
-        this.log.debug(
-          `${this.what}: trickled ${batch.length} candidate(s)${end ? ' and end-of-candidates' : ''}`,
-        )
-      }
-    } catch (error) {
-      this.log.warn(`${this.what}: trickle PATCH failed`, error)
-    }
-    this.scheduleTrickle()
   }
 
   // ---------------------------------------------------------------- media and data channel
@@ -852,28 +626,23 @@ export class WhipSession implements WhipDriverSession {
     }
   }
 
-  /** Watches the live connection (state and getStats(); see liveness.ts) and ends the session when it dies. */
+  /** Watches the live connection (state and getStats(); see watch.ts) and ends the session when it dies. */
   private startLiveness(): void {
     const pc = this.pc
     if (pc === undefined) {
       return
     }
-    const { env, liveness } = this.settings
-    this.liveness = new LivenessWatch(
+    this.liveness = startWatch({
       pc,
-      { clock: env.clock, ...livenessFor(this.kind, liveness) },
-      (verdict) =>
-        this.end(
-          new BlueGreenError('MEDIA_FAILED', `${this.what}: ${verdict.detail}.`, {
-            streamName: this.target.streamName,
-            environment: this.target.environment,
-          }),
-        ),
-      this.log,
-      this.what,
-    )
-    this.liveness.start(this.receivedAtStart)
-    this.liveness.check()
+      kind: this.kind,
+      env: this.settings.env,
+      liveness: this.settings.liveness,
+      target: this.target,
+      what: this.what,
+      baseline: this.countersAtStart,
+      end: (error) => this.end(error),
+      stallListeners: this.stallListeners,
+    })
   }
 
   // ---------------------------------------------------------------- end and teardown
@@ -921,7 +690,7 @@ export class WhipSession implements WhipDriverSession {
       this.settings.env.clock.clearTimeout(timer)
     }
     this.timers.clear()
-    this.trickleTimer = undefined
+    this.trickle.forget()
     this.liveness?.stop()
     this.closeProbe()
     const pc = this.pc
@@ -938,19 +707,8 @@ export class WhipSession implements WhipDriverSession {
     // A POST still in flight may yet create a resource: wait for it (bounded by requestTimeoutMs).
     await this.postSettled
     const resource = this.resource
-    if (resource === undefined) {
-      return
-    }
-    try {
-      const response = await sendRequest(this.settings.env.fetch, this.settings.env.clock, {
-        method: 'DELETE',
-        url: resource,
-        timeoutMs: this.settings.deleteTimeoutMs,
-        what: this.what,
-      })
-      this.log.debug(`${this.what}: DELETE answered ${response.status}`)
-    } catch (error) {
-      this.log.debug(`${this.what}: DELETE failed (best effort)`, error)
+    if (resource !== undefined) {
+      await this.signalling.remove(resource)
     }
   }
 
