@@ -1,4 +1,8 @@
-/** Small statistics helpers for benchmarks (percentiles over recorded samples). */
+/**
+ * Small statistics helpers for benchmarks: percentiles over recorded samples, and CPU time per call
+ * measured with `process.cpuUsage()` over interleaved repetitions (A B C A B C ...), so every operation
+ * shares the machine's noise, reported with its spread over the repetitions.
+ */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) {
     return Number.NaN
@@ -10,4 +14,118 @@ export function percentile(samples: readonly number[], p: number): number {
 
 export function fmt(value: number, digits = 1): string {
   return Number.isFinite(value) ? value.toFixed(digits) : 'n/a'
+}
+
+/** A figure measured several times: its median, range and relative spread. */
+export interface Spread {
+  readonly samples: readonly number[]
+  readonly median: number
+  readonly min: number
+  readonly max: number
+  /** (max - min) / median. */
+  readonly relative: number
+}
+
+/** The spread of `samples` (one value per repetition). */
+export function spread(samples: readonly number[]): Spread {
+  const median = percentile(samples, 50)
+  const min = Math.min(...samples)
+  const max = Math.max(...samples)
+  return { samples, median, min, max, relative: (max - min) / median }
+}
+
+/** "median (min..max, ±x %)" with `digits` decimals. */
+export function fmtSpread(s: Spread, digits = 1): string {
+  return `${fmt(s.median, digits)} (${fmt(s.min, digits)}..${fmt(s.max, digits)}, spread ${fmt(s.relative * 100, 0)} %)`
+}
+
+/** One operation to measure; it may return a promise (awaited). */
+export interface CpuOperation {
+  readonly name: string
+  readonly fn: () => unknown
+  /** Calls per batch for this operation (a cheap one needs more). @default the plan's `batch` */
+  readonly batch?: number
+}
+
+/** How {@link cpuPerCall} repeats. */
+export interface CpuPlan {
+  /** Repetitions reported (each gives one figure per operation). @default 5 */
+  readonly repetitions?: number
+  /** Rounds per repetition; each round runs every operation once, in a rotating order. */
+  readonly rounds: number
+  /** Calls per operation and round (enough for ten milliseconds of CPU or more). */
+  readonly batch: number
+  /** Calls per operation before the first repetition (JIT, connection pools). */
+  readonly warmup: number
+  /**
+   * Which percentile of its rounds a repetition reports. @default 10: the least disturbed rounds, as
+   * `timeit` takes the best of its runs; the cost of an operation is what it takes when the machine
+   * lets it run, and the other tenants of this shared machine only ever add to it.
+   */
+  readonly roundPercentile?: number
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+async function runBatch(fn: () => unknown, calls: number): Promise<void> {
+  for (let i = 0; i < calls; i++) {
+    const result = fn()
+    if (isThenable(result)) {
+      await result
+    }
+  }
+}
+
+/**
+ * CPU time of the whole process (user + system, every thread: the WebCrypto and libuv pools included)
+ * per call of each operation, in µs: one value per repetition. Within a repetition the operations run
+ * interleaved in batches, the order rotating every round; the repetition's value for an operation is a
+ * low percentile of its rounds (see {@link CpuPlan.roundPercentile}), so a burst of load from another
+ * process, or a major GC, that lands in some rounds does not move it.
+ */
+export async function cpuPerCall(
+  operations: readonly CpuOperation[],
+  plan: CpuPlan,
+): Promise<Map<string, number[]>> {
+  for (const { fn } of operations) {
+    await runBatch(fn, plan.warmup)
+  }
+  const perRep = new Map<string, number[]>(operations.map(({ name }) => [name, []]))
+  for (let rep = 0; rep < (plan.repetitions ?? 5); rep++) {
+    const rounds = operations.map(() => [] as number[])
+    for (let round = 0; round < plan.rounds; round++) {
+      for (let k = 0; k < operations.length; k++) {
+        const index = (round + k) % operations.length
+        const operation = operations[index]!
+        const calls = operation.batch ?? plan.batch
+        const before = process.cpuUsage()
+        await runBatch(operation.fn, calls)
+        const delta = process.cpuUsage(before)
+        rounds[index]!.push((delta.user + delta.system) / calls)
+      }
+    }
+    operations.forEach(({ name }, index) => {
+      perRep.get(name)!.push(percentile(rounds[index]!, plan.roundPercentile ?? 10))
+    })
+  }
+  return perRep
+}
+
+/** Per repetition, `values[i] / baseline[i]`. */
+export function ratios(values: readonly number[], baseline: readonly number[]): number[] {
+  return values.map((value, i) => value / baseline[i]!)
+}
+
+/** mulberry32: a seeded random source, so spreads and jitter are the same on every run. */
+export function seeded(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
 }
