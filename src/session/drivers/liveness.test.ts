@@ -1,0 +1,316 @@
+/**
+ * The liveness watch's verdicts from statistics sequences: what a viewer or a broadcaster reads from
+ * `getStats()` (the fields browsers and werift report) while media flows, while its source is frozen
+ * (RTP stops, RTCP sender reports and STUN continue), while its path is dead (nothing arrives), and while a
+ * node stops sending receiver reports but still answers STUN. Time is a ManualClock; the peer is a stand-in
+ * whose counters move as the tape says (the watch's unit boundary).
+ */
+import { describe, expect, it } from 'vitest'
+
+import { ManualClock } from '../../testing/ManualClock'
+import { LivenessWatch, type LivenessSettings, type LivenessVerdict } from './liveness'
+
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
+
+/** What arrives in one step: media (RTP), an RTCP sender report, a receiver report, a STUN answer. */
+type Arrival = 'rtp' | 'sr' | 'rr' | 'stun' | 'send'
+
+/** A peer whose statistics move only as the test says (field names as Chromium and werift report them). */
+class TapePeer {
+  connectionState = 'connected'
+  iceConnectionState = 'connected'
+  reads = 0
+  private inboundBytes = 0
+  private inboundPackets = 0
+  private outboundBytes = 0
+  private transportBytes = 0
+  private reportsSent = 0
+  private reportsReceived = 0
+  private rttMeasurements = 0
+  private stunResponses = 0
+  private pairBytes = 0
+  private hasRemoteInbound = false
+  private hasRemoteOutbound = false
+
+  constructor(private readonly clock: ManualClock) {}
+
+  arrive(what: readonly Arrival[]): void {
+    for (const kind of what) {
+      switch (kind) {
+        case 'rtp':
+          this.inboundBytes += 1200
+          this.inboundPackets += 1
+          this.transportBytes += 1200
+          break
+        case 'sr':
+          this.hasRemoteOutbound = true
+          this.reportsSent += 1
+          this.transportBytes += 60
+          break
+        case 'rr':
+          this.hasRemoteInbound = true
+          this.reportsReceived += 1
+          this.rttMeasurements += 1
+          this.transportBytes += 60
+          break
+        case 'stun':
+          this.stunResponses += 1
+          this.pairBytes += 100 // werift counts STUN in the pair's bytesReceived; Chromium does not
+          break
+        case 'send':
+          this.outboundBytes += 1200
+          break
+      }
+    }
+  }
+
+  getStats(): Promise<Map<string, object>> {
+    this.reads += 1
+    const timestamp = this.clock.now() // werift stamps every entry with the time of the call
+    const stats = new Map<string, object>([
+      ['T', { type: 'transport', timestamp, bytesReceived: this.transportBytes }],
+      [
+        'CP',
+        {
+          type: 'candidate-pair',
+          timestamp,
+          bytesReceived: this.pairBytes,
+          responsesReceived: this.stunResponses,
+          requestsReceived: 0,
+        },
+      ],
+    ])
+    if (this.inboundPackets > 0) {
+      stats.set('IV', {
+        type: 'inbound-rtp',
+        timestamp,
+        bytesReceived: this.inboundBytes,
+        packetsReceived: this.inboundPackets,
+      })
+    }
+    if (this.hasRemoteOutbound) {
+      stats.set('ROV', { type: 'remote-outbound-rtp', timestamp, reportsSent: this.reportsSent })
+    }
+    if (this.outboundBytes > 0) {
+      stats.set('OV', { type: 'outbound-rtp', timestamp, bytesSent: this.outboundBytes })
+    }
+    if (this.hasRemoteInbound) {
+      stats.set('RIV', {
+        type: 'remote-inbound-rtp',
+        timestamp,
+        reportsReceived: this.reportsReceived,
+        roundTripTimeMeasurements: this.rttMeasurements,
+        totalRoundTripTime: this.rttMeasurements * 0.001,
+        packetsLost: 0,
+      })
+    }
+    return Promise.resolve(stats)
+  }
+}
+
+interface Run {
+  readonly clock: ManualClock
+  readonly peer: TapePeer
+  readonly watch: LivenessWatch
+  readonly verdicts: LivenessVerdict[]
+  /** Stall changes with the tape time they came at. */
+  readonly stalls: { stalled: boolean; at: number }[]
+  /** Plays `ms` of tape in 50 ms steps; `tape(t)` says what arrives in the step starting at t (ms). */
+  play(ms: number, tape: (t: number) => readonly Arrival[]): Promise<void>
+}
+
+const VIEWER = { intervalMs: 250, inactivityMs: 1000, graceMs: 500, frozenPathMs: 5000 }
+const BROADCASTER = { intervalMs: 250, inactivityMs: 1500, graceMs: 500 }
+
+function watch(timings: Omit<LivenessSettings, 'clock'>): Run {
+  const clock = new ManualClock()
+  const peer = new TapePeer(clock)
+  const verdicts: LivenessVerdict[] = []
+  const stalls: { stalled: boolean; at: number }[] = []
+  let t = 0
+  const w = new LivenessWatch(
+    peer,
+    { clock, ...timings },
+    (verdict) => verdicts.push(verdict),
+    quiet,
+    'test',
+    (stalled) => stalls.push({ stalled, at: t }),
+  )
+  w.start()
+  return {
+    clock,
+    peer,
+    watch: w,
+    verdicts,
+    stalls,
+    async play(ms, tape) {
+      for (const end = t + ms; t < end; t += 50) {
+        peer.arrive(tape(t))
+        await clock.advance(50)
+      }
+    },
+  }
+}
+
+/** Something every `period` ms (at t = phase, phase + period, ...). */
+const every = (t: number, period: number, phase = 0): boolean => t % period === phase % period
+/** A viewer's healthy stream: audio and video RTP all the time, a sender report every second, STUN every 2.5 s. */
+const flowing = (t: number): Arrival[] => [
+  'rtp',
+  ...(every(t, 1000) ? (['sr'] as const) : []),
+  ...(every(t, 2500) ? (['stun'] as const) : []),
+]
+/** The same path with the source frozen: no RTP, the reports and STUN go on. */
+const frozen = (t: number): Arrival[] => [
+  ...(every(t, 1000, 500) ? (['sr'] as const) : []),
+  ...(every(t, 2500) ? (['stun'] as const) : []),
+]
+const nothing = (): Arrival[] => []
+
+describe('LivenessWatch: a viewer', () => {
+  it('keeps a flowing connection: no verdict, no stall', async () => {
+    const run = watch(VIEWER)
+    await run.play(20_000, flowing)
+    expect(run.verdicts).toEqual([])
+    expect(run.stalls).toEqual([])
+    run.watch.stop()
+  })
+
+  it('frozen source (RTP stops, sender reports and STUN continue): signals a stall, keeps the connection', async () => {
+    const run = watch(VIEWER)
+    await run.play(3000, flowing)
+    await run.play(30_000, frozen)
+
+    expect(run.verdicts).toEqual([])
+    expect(run.stalls.map((s) => s.stalled)).toEqual([true])
+    expect(run.watch.isStalled).toBe(true)
+
+    await run.play(2000, flowing) // the camera comes back
+    expect(run.stalls.map((s) => s.stalled)).toEqual([true, false])
+    expect(run.verdicts).toEqual([])
+    run.watch.stop()
+  })
+
+  it('frozen source with STUN answers only (no RTCP at all): still a stall, not a death', async () => {
+    const run = watch(VIEWER)
+    await run.play(3000, flowing)
+    await run.play(20_000, (t) => (every(t, 500) ? ['stun'] : []))
+    expect(run.verdicts).toEqual([])
+    expect(run.stalls.map((s) => s.stalled)).toEqual([true])
+    run.watch.stop()
+  })
+
+  it('dead path (nothing at all arrives): a lost verdict, and no stall signal', async () => {
+    const run = watch(VIEWER)
+    await run.play(3000, flowing)
+    await run.play(5000, nothing)
+    expect(run.verdicts).toHaveLength(1)
+    expect(run.verdicts[0]?.reason).toBe('lost')
+    expect(run.verdicts[0]?.detail).toContain('nothing received')
+    expect(run.stalls).toEqual([])
+  })
+
+  it('silence just under inactivity + grace is no death; at inactivity + grace + one poll it is', async () => {
+    const short = watch(VIEWER)
+    await short.play(3000, flowing)
+    await short.play(VIEWER.inactivityMs + VIEWER.graceMs - 300, nothing)
+    await short.play(5000, flowing)
+    expect(short.verdicts).toEqual([])
+    short.watch.stop()
+
+    const long = watch(VIEWER)
+    await long.play(3000, flowing)
+    await long.play(VIEWER.inactivityMs + VIEWER.graceMs + VIEWER.intervalMs, nothing)
+    expect(long.verdicts.map((v) => v.reason)).toEqual(['lost'])
+  })
+
+  it('a frozen source whose path then dies: dead after frozenPathMs of nothing, not before', async () => {
+    const run = watch(VIEWER)
+    await run.play(3000, flowing)
+    await run.play(4000, frozen)
+    expect(run.stalls.map((s) => s.stalled)).toEqual([true])
+    await run.play(VIEWER.frozenPathMs - 1000, nothing)
+    expect(run.verdicts).toEqual([])
+    await run.play(2000, nothing)
+    expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+  })
+
+  it('ICE failed: a failed verdict at the next check, whatever the statistics say', async () => {
+    const run = watch(VIEWER)
+    await run.play(1000, flowing)
+    run.peer.iceConnectionState = 'failed'
+    run.watch.check()
+    expect(run.verdicts.map((v) => v.reason)).toEqual(['failed'])
+  })
+})
+
+describe('LivenessWatch: a broadcaster', () => {
+  /** Sending media; the node's receiver reports every 500 ms; STUN answers every 2.5 s. */
+  const healthy = (t: number): Arrival[] => [
+    'send',
+    ...(every(t, 500) ? (['rr'] as const) : []),
+    ...(every(t, 2500) ? (['stun'] as const) : []),
+  ]
+
+  it('keeps a connection while the node sends receiver reports', async () => {
+    const run = watch(BROADCASTER)
+    await run.play(20_000, healthy)
+    expect(run.verdicts).toEqual([])
+    run.watch.stop()
+  })
+
+  it('receiver reports stop while STUN answers go on (a node whose media path froze): dead', async () => {
+    const run = watch(BROADCASTER)
+    await run.play(3000, healthy)
+    await run.play(5000, (t) => ['send', ...(every(t, 250) ? (['stun'] as const) : [])])
+    expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+    expect(run.verdicts[0]?.detail).toContain('no receiver report')
+    expect(run.stalls).toEqual([])
+  })
+
+  it('a node that never sent a receiver report: anything arriving keeps it (the fallback)', async () => {
+    const run = watch(BROADCASTER)
+    await run.play(20_000, (t) => ['send', ...(every(t, 1000) ? (['sr'] as const) : [])])
+    expect(run.verdicts).toEqual([])
+    await run.play(5000, () => ['send'])
+    expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+  })
+})
+
+describe('LivenessWatch: one timer for every watch of a page', () => {
+  it('watches on one clock share one timer and one getStats() sweep per interval; none left after stop', async () => {
+    const clock = new ManualClock()
+    const peers = [0, 1, 2, 3, 4].map(() => new TapePeer(clock))
+    const watches = peers.map(
+      (peer) => new LivenessWatch(peer, { clock, ...VIEWER }, () => undefined, quiet, 'shared'),
+    )
+    watches.forEach((w) => w.start())
+    expect(clock.pending()).toBe(1)
+    for (let tick = 0; tick < 4; tick++) {
+      peers.forEach((peer) => peer.arrive(['rtp']))
+      await clock.advance(VIEWER.intervalMs)
+    }
+    expect(peers.map((p) => p.reads)).toEqual([4, 4, 4, 4, 4])
+    expect(clock.pending()).toBe(1)
+    watches.forEach((w) => w.stop())
+    expect(clock.pending()).toBe(0)
+  })
+
+  it('sharedTimer: false gives each watch its own timer (the benchmark baseline)', () => {
+    const clock = new ManualClock()
+    const watches = [0, 1, 2].map(
+      () =>
+        new LivenessWatch(
+          new TapePeer(clock),
+          { clock, ...VIEWER, sharedTimer: false },
+          () => undefined,
+          quiet,
+          'own',
+        ),
+    )
+    watches.forEach((w) => w.start())
+    expect(clock.pending()).toBe(3)
+    watches.forEach((w) => w.stop())
+    expect(clock.pending()).toBe(0)
+  })
+})
