@@ -1,0 +1,298 @@
+/**
+ * Time to first frame for a viewer, in real Chromium with real WebRTC media, with the emulator adding a
+ * round-trip delay (`startEmulator({ latencyMs })`) to every Stream Manager and discovery request, as if
+ * the cluster were that far from the viewer. Measured in the page (bench/ttff/page.ts): from the click on
+ * "play" to the first frame its <video> presents (requestVideoFrameCallback).
+ *
+ * Per Stream Manager generation (green: 1.x, blue: 2.0), the same broadcaster (our client, whipDriver,
+ * the fake camera) publishing, and each variant in a fresh browser context (no HTTP cache, no cached CORS
+ * preflight, no open connection), interleaved round by round (the start rotates each round):
+ * - ours cold: `createClient()` + `subscribe()` at the click (whipDriver);
+ * - ours with `client.ready()` called at page load (the manifest is there before the click);
+ * - Red5's SDK alone, pointed at the known Stream Manager as a Red5 app does without this package:
+ *   1.x: GET the edge, then WHEPClient through the `live` proxy (npm's 11.0.0, and the newest build);
+ *   2.0 (SDK 13+): WHEPClient with `endpoint` = `{sm}/as/v1/proxy/whep/live/{stream}` +
+ *   `connectionParams.nodeGroup`, the proxy picking the node (every build >= 13 in RED5PRO_SDK_BUILDS).
+ * Every request each page sent between the click and its first frame is listed (fetch and XHR), so the
+ * round trips can be counted; CORS preflights (a browser's own OPTIONS before an OPTIONS, a POST of
+ * application/sdp or a PATCH) are not visible to the page and come on top.
+ *
+ * Needs dist/ and Chromium at /usr/bin/chromium. Run: npm run build && npm run bench -- ttff
+ * (under the shared lock: flock /tmp/browser.lock sh -c 'npm run build && npm run bench -- ttff').
+ */
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import { startEmulator, type Emulator } from '../src/emulator'
+import { bundleForBrowser, requireDist, root } from '../test/e2e/helpers/bundle'
+import { CHROMIUM, launchBrowser, type E2eBrowser } from '../test/e2e/helpers/engines'
+import { findRed5proSdkBuilds, type SdkBuild } from '../test/helpers/red5proBuilds'
+import { serveFolder, type StaticSite } from '../test/helpers/staticSite'
+import { percentile } from './stats'
+import { ttffChart, type ChartRow } from './ttff/chart'
+import type { TtffApi, TtffSpec, TtffState } from './ttff/page'
+import type { BenchResult } from './types'
+
+/** The round-trip delay the emulator adds (a rule of this simulation, not a measurement). */
+const LATENCY_MS = 50
+const ROUNDS = Number(process.env.TTFF_ROUNDS ?? 7)
+const STREAM = 'ttff'
+const TITLE = `Time to first frame, ${LATENCY_MS} ms round trip to the cluster (Chromium, real media)`
+const CHART = 'bench/ttff-chart.svg'
+
+/** One measured variant. */
+interface Variant {
+  readonly key: string
+  readonly label: string
+  readonly environment: 'green' | 'blue'
+  readonly variant: TtffSpec['variant']
+  readonly sdk?: SdkBuild
+  readonly ours: boolean
+}
+
+/** One run of one variant. */
+interface Run {
+  readonly ms: number
+  /** Requests between the click and the first frame, `METHOD path`. */
+  readonly requests: readonly string[]
+}
+
+const GENERATION = { green: 'Stream Manager 1.x (green)', blue: 'Stream Manager 2.0 (blue)' } as const
+
+function variants(): Variant[] {
+  const builds = findRed5proSdkBuilds()
+  // 11.0.0 is npm's (or the same build from RED5PRO_SDK_BUILDS, which replaces it in the list).
+  const npm = builds.find((b) => b.version === '11.0.0' || b.source === 'npm')
+  const newest = builds.filter((b) => b !== npm).at(-1)
+  // 13+ have the `endpoint` option the 2.0 proxy needs (knowledge/red5pro-sdk-versions.md).
+  const withEndpoint = builds.filter((b) => Number(b.version.split('.')[0]) >= 13)
+  const list: Variant[] = []
+  for (const environment of ['green', 'blue'] as const) {
+    list.push(
+      {
+        key: `${environment}Cold`,
+        label: 'ours, cold (createClient + subscribe)',
+        environment,
+        variant: 'cold',
+        ours: true,
+      },
+      {
+        key: `${environment}Ready`,
+        label: 'ours, ready() at page load',
+        environment,
+        variant: 'ready',
+        ours: true,
+      },
+    )
+  }
+  for (const sdk of [npm, newest]) {
+    if (sdk !== undefined) {
+      list.push({
+        key: `greenRed5Sdk${sdk.version}`,
+        label: `Red5 SDK ${sdk.version} alone (GET edge + live proxy)`,
+        environment: 'green',
+        variant: 'red5-sm1',
+        sdk,
+        ours: false,
+      })
+    }
+  }
+  for (const sdk of withEndpoint) {
+    list.push({
+      key: `blueRed5Sdk${sdk.version}`,
+      label: `Red5 SDK ${sdk.version} alone (endpoint + nodeGroup)`,
+      environment: 'blue',
+      variant: 'red5-sm2',
+      sdk,
+      ours: false,
+    })
+  }
+  return list.sort((a, b) => a.environment.localeCompare(b.environment) * -1)
+}
+
+/** Bundles bench/ttff/page.ts with the built package and serves it beside the Red5 SDK builds. */
+async function startSite(list: readonly Variant[]): Promise<{ site: StaticSite; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bluegreen-ttff-'))
+  await bundleForBrowser({ app: 'bench/ttff/entry.js' }, dir)
+  copyFileSync(join(root, 'bench/ttff/index.html'), join(dir, 'index.html'))
+  for (const { sdk } of list) {
+    if (sdk !== undefined) {
+      copyFileSync(sdk.entry, join(dir, sdkScript(sdk).slice(1)))
+    }
+  }
+  return { site: await serveFolder(dir), dir }
+}
+
+function sdkScript(sdk: SdkBuild): string {
+  return `/red5pro-sdk-${sdk.version}-${sdk.source === 'npm' ? 'npm' : 'build'}.js`
+}
+
+type Window = { ttff: TtffApi }
+
+async function measureOnce(browser: E2eBrowser, site: StaticSite, emu: Emulator, v: Variant): Promise<Run> {
+  const context = await browser.newContext()
+  try {
+    const page = await context.newPage()
+    await page.goto(`${site.url}/`)
+    await page.waitForFunction(() => 'ttff' in globalThis)
+    const spec: TtffSpec = {
+      variant: v.variant,
+      discovery: emu.discoveryUrl,
+      environment: v.environment,
+      streamManager: emu.environments[v.environment].streamManager,
+      streamName: STREAM,
+      ...(v.sdk ? { sdkScript: sdkScript(v.sdk) } : {}),
+    }
+    await page.evaluate((s) => (globalThis as unknown as Window).ttff.prepare(s), spec)
+    await page.click('#play')
+    await page.waitForFunction(() => {
+      const s = (globalThis as unknown as Window).ttff.state()
+      return s.firstFrameAt !== undefined || s.error !== undefined
+    }, 30_000)
+    const state = await page.evaluate(() => (globalThis as unknown as Window).ttff.state(), undefined)
+    await page
+      .evaluate(() => (globalThis as unknown as Window).ttff.close(), undefined)
+      .catch(() => undefined)
+    return toRun(v, state)
+  } finally {
+    await context.close()
+  }
+}
+
+function toRun(v: Variant, state: TtffState): Run {
+  if (state.error !== undefined || state.firstFrameAt === undefined || state.clickAt === undefined) {
+    throw new Error(`${v.label} on ${v.environment}: ${state.error ?? 'no frame'}`)
+  }
+  const first = state.firstFrameAt
+  return {
+    ms: Math.round(first - state.clickAt),
+    requests: state.requests.filter((r) => r.at <= first).map((r) => `${r.method} ${describePath(r.url)}`),
+  }
+}
+
+/** A request's path with the stream name, ids and node addresses folded, for the report. */
+function describePath(url: string): string {
+  const parsed = new URL(url)
+  const keys = [...parsed.searchParams.keys()].filter((k) => k !== 'requestId')
+  const path = parsed.pathname
+    .replace(/\/resource\/.*$/, '/resource/…')
+    .replace(new RegExp(`/${STREAM}(?=/|$)`), '/{stream}')
+  return `${path}${keys.length > 0 ? `?${keys.join('&')}` : ''}`
+}
+
+const median = (values: readonly number[]): number => percentile(values, 50)
+
+function row(v: Variant, runs: readonly Run[]): string {
+  const ms = runs.map((r) => r.ms)
+  return (
+    `| ${GENERATION[v.environment]} | ${v.ours ? '**' : ''}${v.label}${v.ours ? '**' : ''} | ${runs.length} | ` +
+    `**${median(ms)}** | ${Math.min(...ms)}–${Math.max(...ms)} | ${percentile(ms, 25)}–${percentile(ms, 75)} | ` +
+    `${median(runs.map((r) => r.requests.length))} |`
+  )
+}
+
+export default async function ttffBench(): Promise<BenchResult> {
+  if (!existsSync(CHROMIUM)) {
+    return {
+      title: TITLE,
+      markdown: `Skipped: no Chromium at ${CHROMIUM} (scripts/ensure-chromium.sh).`,
+      figures: { skipped: 'no browser' },
+    }
+  }
+  requireDist()
+  const list = variants()
+  const emu = await startEmulator({ latencyMs: LATENCY_MS, logger: false })
+  const { site, dir } = await startSite(list)
+  const browser = await launchBrowser('chromium')
+  const runs = new Map<string, Run[]>(list.map((v) => [v.key, []]))
+  try {
+    const broadcaster = await (await browser.newContext()).newPage()
+    await broadcaster.goto(`${site.url}/`)
+    await broadcaster.waitForFunction(() => 'ttff' in globalThis)
+    for (const environment of ['green', 'blue']) {
+      await broadcaster.evaluate(
+        ([discovery, env, stream]) => (globalThis as unknown as Window).ttff.publish(discovery, env, stream),
+        [emu.discoveryUrl, environment, STREAM] as [string, string, string],
+      )
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      // Interleaved: every variant once per round, the starting variant rotating.
+      for (let i = 0; i < list.length; i++) {
+        const v = list[(i + round) % list.length]!
+        runs.get(v.key)!.push(await measureOnce(browser, site, emu, v))
+      }
+    }
+  } finally {
+    await browser.close()
+    await site.close()
+    await emu.close()
+    await rm(dir, { recursive: true, force: true })
+  }
+  return report(list, runs)
+}
+
+function report(list: readonly Variant[], runs: ReadonlyMap<string, Run[]>): BenchResult {
+  const of = (key: string): number[] => (runs.get(key) ?? []).map((r) => r.ms)
+  const chartRows: ChartRow[] = list.map((v) => ({
+    label: v.label,
+    group: GENERATION[v.environment],
+    values: of(v.key),
+    ours: v.ours,
+  }))
+  writeFileSync(
+    join(root, CHART),
+    ttffChart(
+      TITLE,
+      `${ROUNDS} interleaved runs per variant, each in a fresh context; the emulator adds ${LATENCY_MS} ms to every Stream Manager and discovery request`,
+      chartRows,
+    ),
+  )
+  const figures: Record<string, number | string> = { latencyMs: LATENCY_MS, rounds: ROUNDS }
+  for (const v of list) {
+    const ms = of(v.key)
+    figures[`${v.key}MedianMs`] = median(ms)
+    figures[`${v.key}SpreadMs`] = Math.max(...ms) - Math.min(...ms)
+  }
+  const ratios: string[] = []
+  for (const environment of ['green', 'blue'] as const) {
+    const baselines = list.filter((v) => !v.ours && v.environment === environment)
+    for (const base of baselines) {
+      for (const key of ['Cold', 'Ready']) {
+        const ratio = median(of(`${environment}${key}`)) / median(of(base.key))
+        figures[`${environment}${key}Over${base.key.replace(environment, '')}`] = Number(ratio.toFixed(2))
+        ratios.push(
+          `${GENERATION[environment]}: ours ${key === 'Cold' ? 'cold' : 'with ready()'} / ${base.label}: **${ratio.toFixed(2)}**`,
+        )
+      }
+    }
+  }
+  const sequences = list.map((v) => {
+    const sample = runs.get(v.key)?.[0]
+    return `- ${GENERATION[v.environment]}, ${v.label} (${sample?.requests.length ?? 0}): ${sample?.requests.join(' → ') ?? ''}`
+  })
+  const markdown = [
+    `Real Chromium, real WebRTC (fake camera, VP8), the emulator on 127.0.0.1 with **${LATENCY_MS} ms added to every`,
+    `Stream Manager and discovery request** (\`startEmulator({ latencyMs: ${LATENCY_MS} })\`; the delay is a rule of this`,
+    `simulation, media is not delayed). A broadcaster publishes on each environment; each viewer opens in a fresh`,
+    `browser context; time from the click on "play" to the first frame its <video> presented`,
+    `(requestVideoFrameCallback). ${ROUNDS} rounds, variants interleaved, the start rotating every round.`,
+    '',
+    `![Time to first frame](ttff-chart.svg)`,
+    '',
+    '| Stream Manager | viewer | runs | median (ms) | min–max (ms) | 25–75 % (ms) | requests before the first frame |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...list.map((v) => row(v, runs.get(v.key) ?? [])),
+    '',
+    'Ratios of medians, same runs (below 1: ours is faster):',
+    '',
+    ...ratios.map((r) => `- ${r}`),
+    '',
+    'Requests each viewer sent between the click and its first frame (first run; CORS preflights, which the page',
+    'cannot see, come on top: one before each OPTIONS and POST, one before the first PATCH of a resource):',
+    '',
+    ...sequences,
+  ].join('\n')
+  return { title: TITLE, markdown, figures }
+}

@@ -1,0 +1,210 @@
+/**
+ * The page bench/ttff.bench.ts drives in Chromium (bundled with the BUILT package, as a web app would
+ * bundle it). One viewer per page: `prepare()` runs at page load (what an app does before the user
+ * acts), the bench then clicks `#play`, and the page stamps the click and the first frame the <video>
+ * presents (requestVideoFrameCallback). Every HTTP request the page makes (fetch and XMLHttpRequest,
+ * ours and the Red5 SDK's alike) is recorded with its time, so the bench can count round trips.
+ *
+ * Variants:
+ * - `cold`: nothing at load; at the click `createClient()` + `subscribe()` (discovery, assignment, signalling).
+ * - `ready`: `createClient()` + `client.ready()` at load (the manifest is there); at the click `subscribe()`.
+ * - `red5-sm1`: Red5's SDK alone, as Red5's testbed does with Stream Manager 1.x: at the click, GET the edge
+ *   (`/streammanager/api/4.0/event/live/{stream}?action=subscribe`), then WHEPClient through the Stream
+ *   Manager's `live` proxy (host = the Stream Manager, app `live`).
+ * - `red5-sm2`: Red5's SDK alone with Stream Manager 2.0 (SDK 13+): `endpoint` =
+ *   `{sm}/as/v1/proxy/whep/live/{stream}` + `connectionParams.nodeGroup`; the proxy picks the node.
+ * The SDK script is loaded at `prepare()`, so no variant pays for loading code at the click.
+ * bench/ttff/entry.js imports the package by name (from dist/) and calls {@link install}.
+ */
+import type * as Sdk from '../../src/index'
+
+/** What one page measures. */
+export interface TtffSpec {
+  variant: 'cold' | 'ready' | 'red5-sm1' | 'red5-sm2'
+  discovery: string
+  /** Role or environment name our client selects. */
+  environment: string
+  /** The Stream Manager the Red5 SDK alone is pointed at. */
+  streamManager: string
+  streamName: string
+  /** The Red5 SDK script to load (`red5-*` variants), a path on the page's server. */
+  sdkScript?: string
+}
+
+/** One request the page made. */
+export interface PageRequest {
+  method: string
+  url: string
+  /** performance.now() when it was sent. */
+  at: number
+}
+
+/** What the bench reads back. */
+export interface TtffState {
+  clickAt?: number
+  firstFrameAt?: number
+  error?: string
+  requests: PageRequest[]
+}
+
+interface WhepClient {
+  init(config: Record<string, unknown>): Promise<unknown>
+  subscribe(): Promise<unknown>
+  unsubscribe(): Promise<unknown>
+}
+
+let sdk: typeof Sdk
+const state: TtffState = { requests: [] }
+let spec: TtffSpec | undefined
+let client: Sdk.BlueGreenClient | undefined
+let video: HTMLVideoElement | undefined
+let red5: WhepClient | undefined
+
+function record(method: string, url: string): void {
+  state.requests.push({ method: method.toUpperCase(), url, at: performance.now() })
+}
+
+const realFetch = globalThis.fetch.bind(globalThis)
+globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+  const request = input instanceof Request ? input : undefined
+  record(init?.method ?? request?.method ?? 'GET', request ? request.url : String(input))
+  return realFetch(input, init)
+}
+const realOpen = XMLHttpRequest.prototype.open
+XMLHttpRequest.prototype.open = function open(this: XMLHttpRequest, ...args: unknown[]) {
+  record(String(args[0]), String(args[1]))
+  return (realOpen as (...a: unknown[]) => void).apply(this, args)
+} as typeof XMLHttpRequest.prototype.open
+
+function loadScript(src: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script')
+    script.src = src
+    script.onload = () => resolve()
+    script.onerror = () => reject(new Error(`could not load ${src}`))
+    document.head.append(script)
+  })
+}
+
+function newClient(s: TtffSpec): Sdk.BlueGreenClient {
+  return sdk.createClient({ discovery: s.discovery, environment: s.environment, driver: sdk.whipDriver() })
+}
+
+/** The viewer's <video>: muted autoplay, as a page that starts playing on a click has it. */
+const VIDEO = { id: 'viewer', autoplay: true, muted: true, playsInline: true, width: 320, height: 240 }
+
+/** Runs at page load: the video element, and what the variant does before the user acts. */
+async function prepare(s: TtffSpec): Promise<void> {
+  spec = s
+  const element = Object.assign(document.createElement('video'), VIDEO)
+  video = element
+  document.body.append(element)
+  element.requestVideoFrameCallback((_now, metadata) => {
+    state.firstFrameAt = metadata.presentationTime
+  })
+  if (s.variant === 'ready') {
+    client = newClient(s)
+    await client.ready()
+  }
+  if (s.sdkScript !== undefined) {
+    await loadScript(s.sdkScript)
+  }
+  state.requests.length = 0
+}
+
+function red5sdk(): { WHEPClient: new () => WhepClient } {
+  const global = (globalThis as { red5prosdk?: { WHEPClient: new () => WhepClient } }).red5prosdk
+  if (global === undefined) {
+    throw new Error('the Red5 SDK script did not define red5prosdk')
+  }
+  return global
+}
+
+/** Red5's SDK alone: the config both flows share. */
+function red5Config(s: TtffSpec): Record<string, unknown> {
+  const url = new URL(s.streamManager)
+  return {
+    protocol: url.protocol === 'https:' ? 'wss' : 'ws',
+    host: url.hostname,
+    port: Number(url.port),
+    app: 'live',
+    streamName: s.streamName,
+    mediaElementId: 'viewer',
+    // Its own id per viewer (the SDK's default collides: knowledge/red5pro-wire.md).
+    subscriptionId: `ttff-${Math.random().toString(36).slice(2)}`,
+  }
+}
+
+async function play(): Promise<void> {
+  const s = spec
+  if (s === undefined || video === undefined) {
+    throw new Error('prepare() first')
+  }
+  switch (s.variant) {
+    case 'cold':
+      client = newClient(s)
+      await client.subscribe({ streamName: s.streamName, mediaElement: video })
+      return
+    case 'ready':
+      await client!.subscribe({ streamName: s.streamName, mediaElement: video })
+      return
+    case 'red5-sm1': {
+      const edge = await fetch(
+        `${s.streamManager}/streammanager/api/4.0/event/live/${encodeURIComponent(s.streamName)}?action=subscribe`,
+      )
+      if (!edge.ok) {
+        throw new Error(`Stream Manager answered ${edge.status}`)
+      }
+      await edge.json()
+      red5 = new (red5sdk().WHEPClient)()
+      await red5.init(red5Config(s))
+      await red5.subscribe()
+      return
+    }
+    case 'red5-sm2':
+      red5 = new (red5sdk().WHEPClient)()
+      await red5.init({
+        ...red5Config(s),
+        endpoint: `${s.streamManager}/as/v1/proxy/whep/live/${encodeURIComponent(s.streamName)}`,
+        connectionParams: { nodeGroup: 'default' },
+      })
+      await red5.subscribe()
+      return
+  }
+}
+
+document.querySelector('#play')?.addEventListener('click', () => {
+  state.clickAt = performance.now()
+  play().catch((error: unknown) => {
+    state.error = error instanceof Error ? error.message : String(error)
+  })
+})
+
+/** Publishes the fake camera and microphone with our client on `environment` (the broadcaster page). */
+async function publish(discovery: string, environment: string, streamName: string): Promise<void> {
+  const mediaStream = await navigator.mediaDevices.getUserMedia({
+    video: { width: 640, height: 480 },
+    audio: true,
+  })
+  const publisher = sdk.createClient({ discovery, environment, driver: sdk.whipDriver() })
+  await publisher.publish({ streamName, mediaStream })
+}
+
+/** The page's API for the bench (page.evaluate). */
+const api = {
+  prepare,
+  publish,
+  state: (): TtffState => state,
+  async close(): Promise<void> {
+    await Promise.all([client?.close(), red5?.unsubscribe().catch(() => undefined)])
+  },
+}
+
+/** The type of `window.ttff`. */
+export type TtffApi = typeof api
+
+/** Installs `window.ttff` over the package the page bundled. */
+export function install(bundled: typeof Sdk): void {
+  sdk = bundled
+  ;(globalThis as { ttff?: TtffApi }).ttff = api
+}
