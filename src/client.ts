@@ -362,6 +362,14 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
           return this.resolveOn(backup, kind, streamName, options)
         }
       },
+      failoverPartner: (manifest, environment) =>
+        this.pinnedIn(manifest)
+          ? undefined
+          : this.#failover.partner(
+              manifest,
+              selectEnvironment(manifest, this.#selector(manifest)).name,
+              environment,
+            ),
       driverFor,
       onManifest: (listener) => {
         this.#manifestListeners.add(listener)

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { resolveEnvironment } from './environment'
 import { BlueGreenError } from './errors'
 import { backupFor, Failover } from './failover'
+import { ManualClock } from './testing/ManualClock'
 import type { Manifest } from './types'
 
 const base: Manifest = {
@@ -73,5 +74,36 @@ describe('Failover.report()', () => {
     failover.endForRevision(4)
     expect(failover.active).toBeUndefined()
     expect(failover.redirect(base, 'green')).toBe('green')
+  })
+})
+
+describe('Failover.partner()', () => {
+  it('pairs production and its backup during a failover and for stableMs + probeIntervalMs after it, never in quiet times', async () => {
+    const clock = new ManualClock()
+    const env = resolveEnvironment({
+      clock,
+      fetch: () => Promise.resolve(new Response(null, { status: 200 })),
+      logger: undefined,
+    })
+    const failover = new Failover(
+      env,
+      { stableMs: 1_000, probeIntervalMs: 100 },
+      () => base,
+      () => undefined,
+    )
+    // Quiet: a staging stream of the same name must never serve production viewers.
+    expect(failover.partner(base, 'green', 'green')).toBeUndefined()
+
+    await failover.report(base, 'green', new BlueGreenError('TIMEOUT', 'x'))
+    expect(failover.partner(base, 'green', 'blue')).toBe('green')
+    expect(failover.partner(base, 'green', 'green')).toBe('blue')
+    expect(failover.partner(base, 'green', 'elsewhere')).toBeUndefined()
+
+    failover.endForRevision(4) // ended at clock time t
+    await clock.advance(1_099) // t + stableMs + probeIntervalMs - 1
+    expect(failover.partner(base, 'green', 'green')).toBe('blue')
+    await clock.advance(1) // t + stableMs + probeIntervalMs: quiet again
+    expect(failover.partner(base, 'green', 'green')).toBeUndefined()
+    failover.close()
   })
 })

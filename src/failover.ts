@@ -69,6 +69,8 @@ export class Failover {
   #confirming: Promise<ActiveFailover | undefined> | undefined
   #probeTimer: unknown
   #upSince: number | undefined
+  /** Clock time the last failover ended (returned or ended by a revision). */
+  #endedAt: number | undefined
   #closed = false
   readonly #settings: Required<FailoverOptions>
 
@@ -92,6 +94,29 @@ export class Failover {
     return active !== undefined && active.revision === manifest.revision && active.from === selected
       ? active.to
       : selected
+  }
+
+  /**
+   * The other half of the failover pair for a subscriber whose stream is not on `environment`, while a
+   * failover is in flux: during one, and for `stableMs + probeIntervalMs` after it ended (other clients,
+   * the broadcaster's among them, fail over and return at their own moments). `selected` is what the
+   * client selects by role (production), the pair is it and its backup; outside the pair, or in quiet
+   * times (a staging stream of the same name must never serve production viewers), `undefined`.
+   */
+  partner(manifest: Manifest, selected: string, environment: string): string | undefined {
+    const now = this.env.clock.now()
+    const { stableMs, probeIntervalMs } = this.#settings
+    const inFlux =
+      this.#active !== undefined ||
+      (this.#endedAt !== undefined && now - this.#endedAt < stableMs + probeIntervalMs)
+    if (!inFlux) {
+      return undefined
+    }
+    const backup = backupFor(manifest, selected)
+    if (backup === undefined) {
+      return undefined
+    }
+    return environment === selected ? backup : environment === backup ? selected : undefined
   }
 
   /** A new revision ends any failover: the operator has acted (promoted the backup, or confirmed production). */
@@ -189,6 +214,9 @@ export class Failover {
   }
 
   #stop(): void {
+    if (this.#active !== undefined) {
+      this.#endedAt = this.env.clock.now()
+    }
     this.#active = undefined
     this.#upSince = undefined
     if (this.#probeTimer !== undefined) {

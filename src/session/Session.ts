@@ -689,16 +689,23 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
         throw error
       }
       const now = this.host.env.clock.now()
-      for (const [name, environment] of Object.entries(manifest.environments)) {
-        const deadline =
-          environment.drainDeadline === undefined ? Infinity : Date.parse(environment.drainDeadline)
-        if (name === selected.name || environment.state !== 'draining' || deadline <= now) {
-          continue
-        }
+      const carriers = Object.entries(manifest.environments)
+        .filter(([name, environment]) => {
+          const deadline =
+            environment.drainDeadline === undefined ? Infinity : Date.parse(environment.drainDeadline)
+          return name !== selected.name && environment.state === 'draining' && deadline > now
+        })
+        .map(([name]) => ({ name, why: 'draining' }))
+      const partner = this.host.failoverPartner?.(manifest, selected.name)
+      if (partner !== undefined && carriers.every((c) => c.name !== partner)) {
+        // DESIGN 11: the broadcaster's client failed over or came back at another moment than ours.
+        carriers.push({ name: partner, why: 'failover partner' })
+      }
+      for (const { name, why } of carriers) {
         try {
           const assignment = await this.resolveAt(name, signal)
           this.host.env.logger.info(
-            `${this.label}: stream not on ${selected.name} yet; served by draining ${name}`,
+            `${this.label}: stream not on ${selected.name} yet; served by ${why} ${name}`,
           )
           return assignment
         } catch (fallbackError) {

@@ -44,6 +44,12 @@ export interface SessionHost {
    */
   revalidate(): Promise<void>
   /**
+   * Where else a subscriber whose stream is not on `environment` may find it: the other half of a failover
+   * in flux (DESIGN 11: a broadcaster and its viewers are never split for longer than one retry), or
+   * `undefined`. Never for a pinned client.
+   */
+  failoverPartner?(manifest: Manifest, environment: string): string | undefined
+  /**
    * Asks `environment`'s Stream Manager where to publish or play `streamName`.
    * @throws {BlueGreenError} `STREAM_NOT_FOUND`, `NO_CAPACITY`, `ENVIRONMENT_OFFLINE`, `ENVIRONMENT_UNKNOWN`,
    *   `STREAM_MANAGER_UNAVAILABLE`, `STREAM_MANAGER_INVALID_RESPONSE`, `HOST_NOT_ALLOWED`,

@@ -190,6 +190,69 @@ describe('failover (DESIGN 11)', () => {
     expect(migrated).toEqual([{ to: 'green', interruptionMs: 0 }])
   })
 
+  it('never leaves a viewer split from its broadcaster: the broadcaster came back first, the viewer finds it on production at its next attempt', async () => {
+    const w = await world()
+    const { client: broadcaster } = w.client()
+    // The viewer's client would stay failed over for a minute: its own probes say nothing about where the
+    // broadcaster went.
+    const { client: audience } = w.client({
+      failover: { stableMs: 60_000, probeIntervalMs: 100, probeTimeoutMs: 400 },
+    })
+    const publisher = await broadcaster.publish({ streamName: 'cam' })
+    const viewer = await audience.subscribe({ streamName: 'cam' })
+    kill(w, 'green')
+    await until('both on blue', () => on(publisher) === 'blue' && on(viewer) === 'blue')
+
+    w.green.heal()
+    await until('the broadcaster back on green', () => on(publisher) === 'green', 8_000)
+    await until(
+      'its old publish on blue closed',
+      () => w.driver.open({ kind: 'publish', environment: 'blue' }).length === 0,
+      15_000,
+    )
+    // Its stream left blue: blue's node drops the viewer, whose client is still failed over to blue.
+    w.driver.simulateDrop({ environment: 'blue', kind: 'subscribe' })
+    const droppedAt = Date.now()
+    await until('the viewer live on green', () => on(viewer) === 'green', 3_000)
+    expect(audience.environment).toMatchObject({ name: 'blue', role: 'failover' })
+    // Within a couple of its retries (50-200 ms backoff), not when its own client comes back a minute later.
+    expect(Date.now() - droppedAt).toBeLessThan(2_000)
+  })
+
+  it('never leaves a viewer split the other way: the viewer came back first, its broadcaster is still on the backup', async () => {
+    const w = await world()
+    const { client: broadcaster } = w.client({
+      failover: { stableMs: 60_000, probeIntervalMs: 100, probeTimeoutMs: 400 },
+    })
+    const { client: audience } = w.client()
+    const publisher = await broadcaster.publish({ streamName: 'cam' })
+    const viewer = await audience.subscribe({ streamName: 'cam' })
+    kill(w, 'green')
+    await until('both on blue', () => on(publisher) === 'blue' && on(viewer) === 'blue')
+
+    w.green.heal()
+    await until('the viewer client back on green', () => audience.environment?.name === 'green', 8_000)
+    // Still watching: its move waits for the stream on green (make-before-break), so it stays on blue.
+    await sleep(300)
+    expect(on(viewer)).toBe('blue')
+    // Dropped now, it finds the broadcaster where it is (blue), not waiting on green.
+    w.driver.simulateDrop({ environment: 'blue', kind: 'subscribe' })
+    await sleep(50)
+    await until('the viewer live again', () => viewer.state === 'live', 3_000)
+    expect(on(viewer)).toBe('blue')
+    expect(on(publisher)).toBe('blue')
+  })
+
+  it('serves no production viewer from the backup in quiet times (a staging stream of the same name stays staging)', async () => {
+    const w = await world()
+    const { client: qa } = w.client({ environment: 'blue' })
+    await qa.publish({ streamName: 'cam' })
+    const { client: audience } = w.client()
+    await expect(audience.subscribe({ streamName: 'cam' })).rejects.toMatchObject({
+      code: 'STREAM_NOT_FOUND',
+    })
+  })
+
   it('ends the failover when a new revision arrives (the operator promoted the backup)', async () => {
     const w = await world()
     const { client, changes } = w.client()
