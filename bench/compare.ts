@@ -1,0 +1,67 @@
+/**
+ * Do two `npm run bench` runs agree? Compares the headline figures of two bench/results.json files
+ * (e.g. a copy of the first run's and the second run's) and prints, per figure, both values and their
+ * difference relative to the first, flagging every numeric figure that moved more than 10 %.
+ *
+ *   cp bench/results.json /tmp/run1.json && npm run bench && npx tsx bench/compare.ts /tmp/run1.json bench/results.json
+ *
+ * Exits 1 when a figure moved more than the tolerance (`--tolerance 0.1` by default), so it can gate a
+ * report. Figures that are labels (engine versions, verdicts) are compared for equality only.
+ */
+import { readFileSync } from 'node:fs'
+
+interface Results {
+  results: { title: string; figures: Record<string, number | string> }[]
+}
+
+const args = process.argv.slice(2)
+const toleranceAt = args.indexOf('--tolerance')
+const tolerance = toleranceAt >= 0 ? Number(args.splice(toleranceAt, 2)[1]) : 0.1
+const [first, second] = args
+if (first === undefined || second === undefined || !(tolerance >= 0)) {
+  process.stderr.write('usage: npx tsx bench/compare.ts FIRST.json SECOND.json [--tolerance 0.1]\n')
+  process.exit(2)
+}
+
+const read = (path: string): Results => JSON.parse(readFileSync(path, 'utf8')) as Results
+const a = read(first)
+const b = read(second)
+
+const rows: string[] = []
+let moved = 0
+let compared = 0
+for (const section of a.results) {
+  const other = b.results.find((r) => r.title === section.title)
+  if (!other) {
+    rows.push(`| ${section.title} | (whole section) | present | missing | | |`)
+    continue
+  }
+  for (const [name, value] of Object.entries(section.figures)) {
+    const next = other.figures[name]
+    if (typeof value === 'number' && typeof next === 'number') {
+      compared += 1
+      const diff = value === 0 ? (next === 0 ? 0 : Infinity) : (next - value) / Math.abs(value)
+      const ok = Math.abs(diff) <= tolerance
+      moved += ok ? 0 : 1
+      rows.push(
+        `| ${section.title} | ${name} | ${value} | ${next} | ${Number.isFinite(diff) ? `${(diff * 100).toFixed(1)} %` : 'n/a'} | ${ok ? 'yes' : '**no**'} |`,
+      )
+    } else if (value !== next) {
+      rows.push(
+        `| ${section.title} | ${name} | ${String(value)} | ${String(next)} | | ${typeof value === 'number' ? '**no**' : 'label'} |`,
+      )
+    }
+  }
+}
+
+process.stdout.write(
+  [
+    `| section | figure | first run | second run | change | within ${(tolerance * 100).toFixed(0)} % |`,
+    '| --- | --- | ---: | ---: | ---: | --- |',
+    ...rows,
+    '',
+    `${compared - moved} of ${compared} numeric figures within ${(tolerance * 100).toFixed(0)} %.`,
+    '',
+  ].join('\n'),
+)
+process.exit(moved === 0 ? 0 : 1)
