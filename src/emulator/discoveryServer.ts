@@ -11,6 +11,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 
 import { answerPreflight, sendJson } from './http'
 
+/** Where the emulator serves its manifest, on its public port. @internal */
+export const DISCOVERY_PATH = '/discovery.json'
+
 /** One published document. @internal */
 export interface PublishedDocument {
   /** The exact bytes served. */

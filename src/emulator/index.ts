@@ -5,12 +5,12 @@
  *
  * @module red5pro-bluegreen/emulator
  */
-import type { Emulator, EmulatorOptions } from './emulator'
+import type { Emulator } from './api'
+import type { EmulatorOptions } from './types'
 
+export type { DrainOptions, Emulator, KillOptions } from './api'
 export type {
-  DrainOptions,
   EmulatedEnvironment,
-  Emulator,
   EmulatorEnvironmentOptions,
   EmulatorEvent,
   EmulatorEventType,
@@ -21,8 +21,9 @@ export type {
   EmulatorState,
   EnvironmentName,
   EnvironmentStatus,
+  KillMode,
   MediaNodeFactory,
-} from './emulator'
+} from './types'
 
 /**
  * Starts the emulated cluster on 127.0.0.1: a discovery endpoint, the operator API and the demo page on

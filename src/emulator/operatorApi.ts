@@ -3,8 +3,10 @@
  * - `GET /api/state`: the manifest, discovery status and, per environment, its Stream Manager, state,
  *   roles, alive/killed and the node's streams, publishers and subscribers;
  * - `POST /api/promote {environment, drainSeconds?}`, `POST /api/rollback {drainSeconds?}`,
- *   `POST /api/state {environment, state, drainSeconds?}`, `POST /api/kill {environment}`,
- *   `POST /api/revive {environment}`, `POST /api/discovery {fail}`: each answers `{ ok: true, state }`, or
+ *   `POST /api/state {environment, state, drainSeconds?}`, `POST /api/role {role, environment}` (`null`
+ *   removes the role, e.g. `{"role":"failover","environment":null}`), `POST /api/kill {environment,
+ *   mode?}` (`mode` "reset", the default, or "silent"), `POST /api/revive {environment}`,
+ *   `POST /api/discovery {fail}`: each answers `{ ok: true, state }`, or
  *   `{ error, code }` with 400 (bad input), 404 (unknown environment) or 409 (closed);
  * - `GET /api/events`: Server-Sent Events, one per action and state change (the history first).
  * The reads allow any origin; the writes only same-origin JSON on a loopback `Host`, so no web page the
@@ -15,7 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 
 import { BlueGreenError, isBlueGreenError } from '../errors'
 import { isLoopbackHost } from '../internal/hosts'
-import type { EmulatorEvent, EmulatorState, EnvironmentName } from './emulator'
+import type { EmulatorEvent, EmulatorState, EnvironmentName, KillMode } from './types'
 import { allowAnyOrigin, HttpError, readBody, sendJson } from './http'
 import type { EnvironmentState } from '../types'
 
@@ -29,7 +31,8 @@ export interface OperatorController {
     state: EnvironmentState,
     options: { drainSeconds?: number },
   ): Promise<unknown>
-  kill(environment: EnvironmentName): Promise<unknown>
+  setRole(role: string, environment: EnvironmentName | null): Promise<unknown>
+  kill(environment: EnvironmentName, options: { mode?: KillMode }): Promise<unknown>
   revive(environment: EnvironmentName): Promise<unknown>
   failDiscovery(fail: boolean): Promise<unknown>
   /** Past events, oldest first. */
@@ -132,8 +135,18 @@ export class OperatorApi {
       case '/api/state':
         await controller.setState(environmentOf(body), stateOf(body), drainOf(body))
         break
+      case '/api/role':
+        if (typeof body.role !== 'string') {
+          throw invalid('`role` must be a role name, e.g. "failover"')
+        }
+        await controller.setRole(body.role, body.environment === null ? null : environmentOf(body))
+        break
       case '/api/kill':
-        await controller.kill(environmentOf(body))
+        // The emulator checks the mode (INVALID_ARGUMENT, 400, for anything but "reset" or "silent").
+        await controller.kill(
+          environmentOf(body),
+          body.mode === undefined ? {} : { mode: body.mode as KillMode },
+        )
         break
       case '/api/revive':
         await controller.revive(environmentOf(body))

@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-import type { StreamManagerContext } from './emulator'
+import type { StreamManagerContext } from './types'
 import {
   allowAnyOrigin,
   answerPreflight,

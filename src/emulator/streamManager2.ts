@@ -15,7 +15,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
-import type { EmulatorMediaNode, StreamManagerContext } from './emulator'
+import type { EmulatorMediaNode, StreamManagerContext } from './types'
 import {
   allowAnyOrigin,
   answerPreflight,
