@@ -1,7 +1,8 @@
 /**
  * The baseline the swap benchmark compares with: blue-green by DNS. A client asks the Stream Manager its
  * cached DNS answer points at; after the flip, each client's cached answer expires at its own moment
- * (uniformly spread over the DNS TTL), and only then do its NEW connections go to the new environment.
+ * (uniformly spread over the DNS TTL, or over the browser's own cap on its host cache when
+ * `browserCapMs` is set), and only then do its NEW connections go to the new environment.
  * Live sessions never move: when the old environment is torn down at the deadline, every session still
  * on it drops and reconnects from scratch (capped exponential backoff with full jitter, the same curve
  * as the library's default policy), failing at once while its client's cached answer still points at the
@@ -45,6 +46,13 @@ export interface DnsWorldOptions {
   readonly clients: number
   /** DNS TTL: each client's cached answer expires uniformly over [0, dnsTtlMs] after the flip. */
   readonly dnsTtlMs: number
+  /**
+   * The clients are browsers that keep a host-cache entry at most this long (Chromium's host cache:
+   * about a minute), and the resolvers above them already serve the new answer, the baseline's best
+   * case: each client's answer expires uniformly over [0, min(dnsTtlMs, browserCapMs)] after the flip.
+   * Unset: the whole TTL counts (resolvers that honour it).
+   */
+  readonly browserCapMs?: number
   readonly initialDelayMs?: number
   readonly maxDelayMs?: number
 }
@@ -75,9 +83,10 @@ export class DnsWorld {
 
   /** The DNS record changes now; each client's cache expires at its own moment. */
   flip(): void {
-    const { clock, random, clients, dnsTtlMs } = this.options
+    const { clock, random, clients, dnsTtlMs, browserCapMs } = this.options
     const now = clock.now()
-    this.expiresAt = Array.from({ length: clients }, () => now + random() * dnsTtlMs)
+    const spread = Math.min(dnsTtlMs, browserCapMs ?? Number.POSITIVE_INFINITY)
+    this.expiresAt = Array.from({ length: clients }, () => now + random() * spread)
   }
 
   /** The latest moment a client's cache expires (after {@link DnsWorld.flip}). */
