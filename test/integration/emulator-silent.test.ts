@@ -12,7 +12,6 @@ import type { RTCPeerConnection } from 'werift'
 
 import { startEmulator, type Emulator, type EmulatorEvent, type EmulatorOptions } from '../../src/emulator'
 import { resolveEnvironment } from '../../src/environment'
-import { isBlueGreenError, type BlueGreenError } from '../../src/errors'
 import { createAssigner } from '../../src/streammanager'
 import { weriftPeer, weriftPublisher, type Cleanups } from '../helpers/weriftMedia'
 
@@ -56,17 +55,6 @@ async function until(what: string, probe: () => boolean, timeoutMs = 8_000): Pro
 function assign(emu: Emulator, timeoutMs: number) {
   const assigner = createAssigner(resolveEnvironment({}, 'test'), { timeoutMs, retries: 0, backoffBaseMs: 0 })
   return assigner.resolve('green', emu.manifest.environments.green!, 'cam', 'publish')
-}
-
-async function failure(promise: Promise<unknown>): Promise<BlueGreenError> {
-  const error = await promise.then(
-    () => new Error('expected a rejection'),
-    (e: unknown) => e,
-  )
-  if (isBlueGreenError(error)) {
-    return error
-  }
-  throw error
 }
 
 /** Opens a TCP connection to `url`'s port and sends an HTTP request; records what comes back. */
@@ -148,8 +136,7 @@ describe("kill(environment, { mode: 'silent' })", () => {
     expect(emu.state().environments.green).toMatchObject({ alive: false, killed: 'silent', publishers: 0 })
     // The TCP connection is accepted and stays open, and no byte of an answer comes.
     const raw = await rawRequest(streamManager)
-    const error = await failure(assign(emu, 400))
-    expect(error.code).toBe('TIMEOUT')
+    await expect(assign(emu, 400)).rejects.toMatchObject({ name: 'BlueGreenError', code: 'TIMEOUT' })
     expect(raw.received()).toBe(0)
     expect(raw.closed()).toBe(false)
     // A request that waits longer than the partition lasts is answered once it heals.
@@ -207,7 +194,9 @@ describe("kill(environment, { mode: 'silent' })", () => {
         json: { code: 'INVALID_ARGUMENT', error: expect.stringMatching(/"reset".*"silent"/) },
       })
     }
-    expect((await failure(emu.kill('green', { mode: 'gentle' as never }))).code).toBe('INVALID_ARGUMENT')
+    await expect(emu.kill('green', { mode: 'gentle' as never })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    })
     expect(emu.environments.green.alive).toBe(true)
 
     const silent = await operator(emu, '/api/kill', { environment: 'green', mode: 'silent' })
