@@ -52,6 +52,12 @@ export interface DriverSession {
   readonly mediaStream?: MediaStream | undefined
   /** Registers a listener for an unexpected end (network loss, server teardown). Called at most once. */
   onEnd(listener: (error?: Error) => void): void
+  /**
+   * Optional: registers a listener for a frozen source on a live subscription: `true` when media stopped
+   * while the connection stays alive (the node still sends RTCP or answers STUN), `false` when media
+   * flows again. Not an end: the session stays. Both built-in drivers have it.
+   */
+  onStall?(listener: (stalled: boolean) => void): void
   /** Ends the connection (and its server resource). Idempotent; allowed after an end. */
   close(): Promise<void>
 }

@@ -155,18 +155,29 @@ class FakePeerConnection extends EventTarget {
     return []
   }
 
-  /** Counters grow while connected and not frozen (what the driver's liveness watch reads). */
+  /**
+   * Counters grow while connected and not frozen (what the driver's liveness watch reads): media (RTP)
+   * unless the source is frozen, RTCP and the rest unless the node is.
+   */
   async getStats(): Promise<Map<string, object>> {
     this.statsReads++
     this.assertOpen()
-    this.bytes += this.connectionState === 'connected' && !this.frozen ? 1000 : 0
-    return new Map([['t', { type: 'transport', bytesReceived: this.bytes }]])
+    const flowing = this.connectionState === 'connected' && !this.frozen
+    this.bytes += flowing ? 1000 : 0
+    this.media += flowing && !this.sourceFrozen ? 900 : 0
+    return new Map([
+      ['t', { type: 'transport', bytesReceived: this.bytes }],
+      ['v', { type: 'inbound-rtp', kind: 'video', bytesReceived: this.media }],
+    ])
   }
 
   /** getStats() calls so far (the SDK's own monitors included). */
   statsReads = 0
   private bytes = 0
+  private media = 0
   private frozen = false
+  /** The broadcaster's source froze: no RTP arrives, RTCP and STUN still do. */
+  sourceFrozen = false
 
   /** The node freezes: nothing arrives any more, yet ICE still says connected (no SDK event at all). */
   freeze(): void {
@@ -900,6 +911,29 @@ describe.each(findRed5proSdkBuilds())('with red5pro-webrtc-sdk $version ($source
         expect(methods().filter((m) => m.startsWith('DELETE'))).toHaveLength(1)
       },
     )
+
+    it('subscribe: a frozen source (RTP stops, the node still sends RTCP) is a stall, not an end; media back ends it', async () => {
+      const session = await live(() =>
+        driver(fast).subscribe(target('subscribe'), {}, new AbortController().signal),
+      )
+      const ends: (Error | undefined)[] = []
+      const stalls: boolean[] = []
+      session.onEnd((error) => ends.push(error))
+      session.onStall?.((stalled) => stalls.push(stalled))
+      const peer = peerOf()
+      await vi.waitFor(() => expect(peer.statsReads).toBeGreaterThan(3)) // media seen flowing first
+
+      peer.sourceFrozen = true
+      await vi.waitFor(() => expect(stalls).toEqual([true]), { timeout: 3000 })
+      await new Promise((resolve) => setTimeout(resolve, 800)) // several inactivity periods and graces
+      expect(ends).toEqual([])
+      expect(peer.closed).toBe(false)
+
+      peer.sourceFrozen = false
+      await vi.waitFor(() => expect(stalls).toEqual([true, false]), { timeout: 3000 })
+      expect(ends).toEqual([])
+      await session.close()
+    })
 
     it('a healthy session is not ended by the watch', async () => {
       const session = await live(() =>

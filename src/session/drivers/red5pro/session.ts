@@ -9,7 +9,7 @@ import { uniqueId } from '../../../internal/ids'
 import { abortedError, BlueGreenError, closedError } from '../../../errors'
 import type { SessionKind } from '../../../types'
 import type { DriverPublishOptions, DriverSession, DriverSubscribeOptions, SignalingTarget } from '../Driver'
-import { LivenessWatch } from '../liveness'
+import { LivenessWatch, type StallListener } from '../liveness'
 import type { LivenessSettings } from '../liveness'
 import type { Red5proCapabilities, Red5proGeneration } from './generations'
 import {
@@ -116,6 +116,7 @@ export class Red5proSession implements DriverSession {
   private signalingFailure: unknown
   private localStream: MediaStream | undefined
   private endListeners: ((error?: Error) => void)[] = []
+  private readonly stallListeners: StallListener[] = []
   private endError: BlueGreenError | undefined
   private settle: { resolve: (session: DriverSession) => void; reject: (error: Error) => void } | undefined
   private cleanupStart: () => void = noop
@@ -153,6 +154,11 @@ export class Red5proSession implements DriverSession {
       return
     }
     this.endListeners.push(listener)
+  }
+
+  /** See {@link DriverSession.onStall}: the liveness watch's frozen-source signal on the SDK's peer connection. */
+  onStall(listener: StallListener): void {
+    this.stallListeners.push(listener)
   }
 
   /** See {@link DriverSession.close}: releases the node's resource (DELETE) and the peer connection. */
@@ -500,6 +506,11 @@ export class Red5proSession implements DriverSession {
         ),
       this.deps.logger,
       this.what,
+      (stalled) => {
+        for (const listener of [...this.stallListeners]) {
+          listener(stalled)
+        }
+      },
     )
     this.liveness = watch
     const onState = (): void => watch.check()
