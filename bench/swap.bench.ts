@@ -394,6 +394,29 @@ function table(outcomes: readonly Outcome[]): string[] {
   return [header, `|${' --- |'.repeat(8)}`, ...rows]
 }
 
+/** What the rows say, in words, from this run's figures. */
+function findings(outcomes: readonly Outcome[]): string[] {
+  const ours = outcomes.filter((o) => !isDns(o) && !o.label.includes('leadMs'))
+  const dns = outcomes.filter((o) => isDns(o) && o.label.includes('browser'))
+  const worstDns = dns.reduce((a, b) => (b.blueRate.peak > a.blueRate.peak ? b : a))
+  const peaks = ours.map((o) => o.blueRate.peak)
+  const longest = ours.at(-1)!
+  const tuned = outcomes.find((o) => o.label.includes('leadMs'))
+  return [
+    '**What this shows.** New sessions: at the same TTL both strategies reach blue after about one TTL ' +
+      `(ours ${ours.map((o) => seconds(o.lastClientMs)).join(', ')}); with ${longest.ttlS} s DNS is faster when browsers cap ` +
+      "their cache and the resolvers are fresh, since nothing caps the manifest's ttl: the ttl is the knob. Live sessions " +
+      `are the difference: by DNS every one of them drops at the teardown and reconnects in ${seconds(worstDns.allOnNewMs - worstDns.teardownMs)}, ` +
+      `a peak of ${worstDns.blueRate.peak} requests/s on the new Stream Manager; ours move one by one during the drain ` +
+      `(peak ${Math.min(...peaks)}-${Math.max(...peaks)}/s), make-before-break.`,
+    `- Ours with ttl ${longest.ttlS} s: ${longest.notFound} \`404\` answers. Viewers move within \`windowMs\` (60 s) of ` +
+      "their own client's acceptance while broadcasters learn of the revision over up to a ttl, so with a ttl longer " +
+      'than the window most viewers reach blue before their broadcaster and retry until it comes (they keep ' +
+      `playing on green meanwhile). A ttl no longer than the window keeps it small (ttl ${ours[0]!.ttlS} s: ${ours[0]!.notFound}), ` +
+      `and \`leadMs\` = ttl removes the rest (${tuned?.notFound ?? 'n/a'}).`,
+  ]
+}
+
 export default async function swapBench(): Promise<BenchResult> {
   const outcomes: Outcome[] = []
   for (const ttlS of TTLS_S) {
@@ -433,6 +456,8 @@ export default async function swapBench(): Promise<BenchResult> {
       'the new answer at once, the best case for DNS) or, in the "resolvers honour the TTL" row, over the whole TTL.',
     '- DNS, "dropped": a live WebRTC connection never looks the name up again, so every session still on green at the ' +
       "teardown drops; it reconnects from scratch (capped exponential backoff with full jitter, as the library's policy).",
+    '',
+    ...findings(outcomes),
     '',
     `- Request rates: from the flip to the deadline (ours), to the last session back (DNS); the peak is the busiest simulated second. ` +
       'Probe sessions (the old "new sessions on blue after 9.1 s" figure) are gone: where a probe landed depended on the order ' +
