@@ -1,0 +1,108 @@
+/**
+ * The media watchdog with real media: whipDriver sessions (werift in Node) against the werift media node
+ * over loopback, real ICE/DTLS/SRTP/RTCP. A broadcaster whose source freezes (it stops sending RTP but
+ * stays connected) gives its viewer the stall signal and no end; a killed node ends both.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { MediaStream, MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift'
+
+import { startMediaNode, type MediaNode } from '../../src/emulator/mediaNode'
+import { isBlueGreenError } from '../../src/errors'
+import type { SignalingTarget } from '../../src/session/drivers/Driver'
+import { whipDriver } from '../../src/session/drivers/whip'
+import type { SessionKind } from '../../src/types'
+import { LOOPBACK } from '../helpers/weriftMedia'
+
+const cleanups: (() => unknown)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    await cleanup()
+  }
+})
+
+class LoopbackPeer extends RTCPeerConnection {
+  constructor(config?: ConstructorParameters<typeof RTCPeerConnection>[0]) {
+    super({ ...config, ...LOOPBACK })
+  }
+}
+
+/** A camera and microphone stand-in that can freeze: 20 ms RTP on both tracks while `running`. */
+function freezableSource(): { stream: MediaStream; running: { value: boolean } } {
+  const tracks = (['video', 'audio'] as const).map((kind) => new MediaStreamTrack({ kind }))
+  const running = { value: true }
+  let seq = 0
+  const timer = setInterval(() => {
+    if (!running.value) {
+      return
+    }
+    seq = (seq + 1) & 0xffff
+    for (const track of tracks) {
+      const video = track.kind === 'video'
+      const header = new RtpHeader({
+        payloadType: video ? 96 : 111,
+        sequenceNumber: seq,
+        timestamp: seq * (video ? 3000 : 960),
+        marker: video,
+      })
+      const payload = video ? [0x10, 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, seq & 0xff] : [0xfc, 0xff, 0xfe]
+      track.writeRtp(new RtpPacket(header, Buffer.from(payload)))
+    }
+  }, 20)
+  cleanups.push(() => clearInterval(timer))
+  return { stream: new MediaStream(tracks), running }
+}
+
+async function node(): Promise<MediaNode> {
+  const started = await startMediaNode({ name: 'stall-node' })
+  cleanups.push(() => started.close())
+  return started
+}
+
+function target(media: MediaNode, kind: SessionKind): SignalingTarget {
+  return {
+    kind,
+    environment: 'green',
+    streamName: 'cam1',
+    app: 'live',
+    endpoint: `${media.url}/live/${kind === 'publish' ? 'whip' : 'whep'}/endpoint/cam1`,
+    serverAddress: media.serverAddress,
+  }
+}
+
+describe('whipDriver media watchdog with real media', () => {
+  it('a frozen source is a stall for its viewer, not an end (no reconnect); media back resumes; a killed node ends both', async () => {
+    const media = await node()
+    const driver = whipDriver({ RTCPeerConnection: LoopbackPeer }) // the default watch timings
+    const source = freezableSource()
+    const never = new AbortController().signal
+    const pub = await driver.publish(target(media, 'publish'), { mediaStream: source.stream as never }, never)
+    cleanups.push(() => pub.close())
+    const sub = await driver.subscribe(target(media, 'subscribe'), {}, never)
+    cleanups.push(() => sub.close())
+    const ends: { who: string; error: Error | undefined }[] = []
+    pub.onEnd((error) => ends.push({ who: 'pub', error }))
+    sub.onEnd((error) => ends.push({ who: 'sub', error }))
+    const stalls: boolean[] = []
+    sub.onStall?.((stalled) => stalls.push(stalled))
+    const pubStalls: boolean[] = []
+    pub.onStall?.((stalled) => pubStalls.push(stalled))
+
+    source.running.value = false // the broadcaster's camera stalls; its connection stays
+    await vi.waitFor(() => expect(stalls).toEqual([true]), { timeout: 10_000 })
+    // Five times the viewer's inactivity timeout plus grace: a dead path would have ended long before.
+    await new Promise((resolve) => setTimeout(resolve, 4000))
+    expect(ends).toEqual([])
+    expect(sub.peerConnection.connectionState).toBe('connected')
+
+    source.running.value = true
+    await vi.waitFor(() => expect(stalls).toEqual([true, false]), { timeout: 10_000 })
+    expect(pubStalls).toEqual([])
+
+    await media.kill()
+    await vi.waitFor(() => expect(ends.map((e) => e.who).sort()).toEqual(['pub', 'sub']), { timeout: 10_000 })
+    for (const end of ends) {
+      expect(isBlueGreenError(end.error, 'MEDIA_FAILED')).toBe(true)
+    }
+    expect(stalls).toEqual([true, false]) // the death was not mistaken for a frozen source
+  }, 40_000)
+})
