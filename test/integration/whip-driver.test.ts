@@ -305,15 +305,16 @@ describe('whipDriver() with the werift media node', () => {
   it('uses the ICE servers the node announces in Link headers', async () => {
     const media = await node({
       iceServers: [{ urls: 'stun:127.0.0.1:3478', username: 'u', credential: 'c"1' }],
+      authorize: () => 401,
     })
     LoopbackPeer.configs.length = 0
-    // The stream is not published, so the attempt stops at the POST: the peer connection made for the
-    // offer shows the configuration the driver built (gathering against a STUN server nobody runs would
-    // only make this test slow).
+    // The node refuses the POST, so the attempt stops there: the publisher's peer connection shows the
+    // configuration the driver built (gathering against a STUN server nobody runs would only make this
+    // test slow). A viewer applies them later, after its POST: test/integration/whip-round-trips.test.ts.
     const error = await driver({ rtcConfiguration: { iceServers: [{ urls: 'stun:127.0.0.2:3478' }] } })
-      .subscribe(target(media, 'subscribe'), {}, never())
+      .publish(target(media, 'publish'), { mediaStream: rtpSource().stream as never }, never())
       .catch((e: unknown) => e)
-    expect(isBlueGreenError(error, 'STREAM_NOT_FOUND')).toBe(true)
+    expect(isBlueGreenError(error, 'MEDIA_FAILED')).toBe(true)
     expect(LoopbackPeer.configs).toHaveLength(1)
     expect((LoopbackPeer.configs[0] as RTCConfiguration).iceServers).toEqual([
       { urls: 'stun:127.0.0.2:3478' },

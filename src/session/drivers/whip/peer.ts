@@ -60,6 +60,8 @@ export interface PeerConnectionLike {
   setLocalDescription(description: never): Promise<unknown>
   /** Sets the remote description. */
   setRemoteDescription(description: never): Promise<unknown>
+  /** Changes the configuration (the ICE servers an OPTIONS answer brought, before gathering starts). */
+  setConfiguration(configuration: never): unknown
   /** Statistics, read by the liveness watch (packets received and sent). */
   getStats(): Promise<StatsReportLike>
   /** Listens to `connectionstatechange`, `track`, `icecandidate`, ... */

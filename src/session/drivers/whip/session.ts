@@ -300,8 +300,12 @@ export class WhipSession implements WhipDriverSession {
     const params = { ...target.connectionParams, ...this.options.connectionParams }
     const postUrl = withConnectionParams(endpoint, routing, params, this.log, this.what)
 
-    const linkServers = await this.signalling.readOptions(endpoint.toString(), signal)
-    this.checkpoint(signal)
+    // OPTIONS only brings ICE servers (`Link` headers), which a peer connection needs before it gathers.
+    // A viewer's POST does not wait for it: both go out together, which takes a round trip (and the CORS
+    // preflight of the OPTIONS) off the time to first frame; the answer is awaited where a configuration
+    // is needed. Should the POST fail first, its error is the one that counts.
+    const linkServers = this.signalling.readOptions(endpoint.toString(), signal)
+    linkServers.catch(() => undefined)
     // max-bundle by default: one transport per session (WHIP/WHEP servers bundle anyway), and werift 0.24
     // leaks the extra UDP sockets of an unbundled offerer after close(). Callers can still override it.
     const base: RTCConfiguration = {
@@ -309,13 +313,16 @@ export class WhipSession implements WhipDriverSession {
       ...settings.rtcConfiguration,
       ...this.options.rtcConfiguration,
     }
-    const iceServers = [...(base.iceServers ?? []), ...linkServers]
-    const configuration: RTCConfiguration = { ...base, iceServers }
+    const configured = async (): Promise<RTCConfiguration> => {
+      const servers = await linkServers
+      this.checkpoint(signal)
+      return { ...base, iceServers: [...(base.iceServers ?? []), ...servers] }
+    }
 
     if (target.kind === 'publish') {
-      await this.connectPublish(Peer, configuration, postUrl, routing, signal)
+      await this.connectPublish(Peer, await configured(), postUrl, routing, signal)
     } else {
-      await this.connectSubscribe(Peer, configuration, postUrl, routing, signal)
+      await this.connectSubscribe(Peer, base, configured, postUrl, routing, signal)
     }
     await this.waitForMedia(signal)
   }
@@ -404,9 +411,14 @@ export class WhipSession implements WhipDriverSession {
     this.trickle.schedule()
   }
 
+  /**
+   * WHEP. `base` is the configuration without the OPTIONS' ICE servers, `configured()` waits for them:
+   * the client offer is made (and POSTed) before they are known, and gathering starts only once they are.
+   */
   private async connectSubscribe(
     Peer: PeerConnectionConstructor,
-    configuration: RTCConfiguration,
+    base: RTCConfiguration,
+    configured: () => Promise<RTCConfiguration>,
     postUrl: string,
     routing: URLSearchParams,
     signal: AbortSignal,
@@ -425,7 +437,7 @@ export class WhipSession implements WhipDriverSession {
       // The client offer. It is applied only if the server answers it (RFC 9725); with Red5's
       // server-offer flavour it is discarded, together with this peer connection: transceivers that
       // no server m-line takes would otherwise linger (werift then even reports the connection failed).
-      const probe = this.newPeer(Peer, configuration)
+      const probe = this.newPeer(Peer, base)
       this.probe = probe
       probe.addTransceiver('audio' as never, { direction: 'recvonly' } as never)
       probe.addTransceiver('video' as never, { direction: 'recvonly' } as never)
@@ -446,7 +458,7 @@ export class WhipSession implements WhipDriverSession {
         )
       }
       this.closeProbe()
-      const pc = this.newPeer(Peer, configuration)
+      const pc = this.newPeer(Peer, await configured())
       this.pc = pc
       if (this.settings.dataChannelLabel !== false) {
         this.watchChannel(pc.createDataChannel(this.settings.dataChannelLabel, { ordered: true } as never))
@@ -477,6 +489,10 @@ export class WhipSession implements WhipDriverSession {
     const pc = this.probe
     this.probe = undefined
     this.pc = pc
+    const configuration = await configured()
+    if (configuration.iceServers!.length > (base.iceServers?.length ?? 0)) {
+      pc.setConfiguration(configuration as never) // before setLocalDescription: nothing gathered yet
+    }
     await pc.setLocalDescription(offer as never)
     this.checkpoint(signal)
     await pc.setRemoteDescription({ type: 'answer', sdp: body } as never)
