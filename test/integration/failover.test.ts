@@ -5,8 +5,10 @@
  * sessions on it drop; "it comes back" = it answers again.
  */
 import { afterEach, describe, expect, it } from 'vitest'
+import { MediaStream, MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift'
 
-import { createClient, type BlueGreenClient } from '../../src'
+import { createClient, whipDriver, type BlueGreenClient } from '../../src'
+import { startEmulator } from '../../src/emulator'
 import type { EnvironmentChangeEvent } from '../../src/events'
 import type { ClientOptions } from '../../src/options'
 import type { Session } from '../../src/session/Session'
@@ -270,5 +272,74 @@ describe('failover (DESIGN 11)', () => {
     expect(changes.map((c) => c.reason)).toEqual(['failover'])
     expect(client.environment).toMatchObject({ name: 'blue', role: 'production' })
     expect(on(publisher)).toBe('blue')
+  })
+})
+
+/** werift on a loopback-only machine (it gathers no loopback candidate by default). */
+class LoopbackPeer extends RTCPeerConnection {
+  constructor(config?: ConstructorParameters<typeof RTCPeerConnection>[0]) {
+    super({ ...config, iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false })
+  }
+}
+
+/** A VP8-like and an Opus-like RTP packet every 20 ms, as a publisher's MediaStream. */
+function testPattern(): MediaStream {
+  const video = new MediaStreamTrack({ kind: 'video' })
+  const audio = new MediaStreamTrack({ kind: 'audio' })
+  let seq = 0
+  const timer = setInterval(() => {
+    seq = (seq + 1) & 0xffff
+    const tag = [0x10, 0x50, 0x02, 0x00, 0x9d, 0x01, 0x2a, seq >> 8, seq & 0xff]
+    video.writeRtp(
+      new RtpPacket(
+        new RtpHeader({ sequenceNumber: seq, timestamp: seq * 3000, marker: true }),
+        Buffer.from(tag),
+      ),
+    )
+    audio.writeRtp(
+      new RtpPacket(new RtpHeader({ sequenceNumber: seq, timestamp: seq * 960 }), Buffer.from([0xfc, 1])),
+    )
+  }, 20)
+  cleanup.push(() => clearInterval(timer))
+  return new MediaStream([video, audio])
+}
+
+describe('failover through a silent kill (the emulator, whipDriver over werift, real media)', () => {
+  it("moves a broadcaster and its viewer to the backup when production stops answering without resetting a thing, within the client's own timeouts", async () => {
+    const emu = await startEmulator({ logger: false, failover: 'blue', ttl: 1 })
+    cleanup.push(() => emu.close())
+    const driver = whipDriver({ RTCPeerConnection: LoopbackPeer })
+    const make = () => {
+      const client = createClient({ discovery: emu.discoveryUrl, driver, ...FAST })
+      const changes: EnvironmentChangeEvent[] = []
+      client.on('environmentchange', (event) => event.previous !== undefined && changes.push(event))
+      cleanup.push(() => client.close())
+      return { client, changes }
+    }
+    const { client: broadcaster, changes } = make()
+    const { client: audience } = make()
+    const publisher = await broadcaster.publish({
+      streamName: 'cam',
+      mediaStream: testPattern() as unknown as globalThis.MediaStream,
+    })
+    const viewer = await audience.subscribe({ streamName: 'cam' })
+    await until('both live on green', () => on(publisher) === 'green' && on(viewer) === 'green', 10_000)
+
+    // A partition: nothing is reset, nothing answers; only the silence tells.
+    await emu.kill('green', { mode: 'silent' })
+
+    await until('both live on blue', () => on(publisher) === 'blue' && on(viewer) === 'blue', 20_000)
+    expect(changes.map((change) => change.reason)).toEqual(['failover'])
+    expect(changes[0]).toMatchObject({
+      previous: { name: 'green' },
+      current: { name: 'blue', role: 'failover' },
+    })
+    expect(emu.node('blue')!.stats()).toMatchObject({ publishers: 1, subscribers: 1 })
+    // Media flows on the backup: the viewer's new video track receives the publisher's packets.
+    let packets = 0
+    for (const track of (viewer.mediaStream as unknown as MediaStream).getTracks()) {
+      track.onReceiveRtp.subscribe(() => packets++)
+    }
+    await until('RTP at the viewer on blue', () => packets > 10, 5_000)
   })
 })
