@@ -11,6 +11,7 @@ interface DevFlags {
   port: number
   signed?: boolean
   latency: number
+  failover?: string
 }
 
 /** A whole number of at least 0 (a port, a delay in ms). */
@@ -36,6 +37,10 @@ export function registerDev(program: Command, ctx: CliContext): void {
       nonNegativeIntOption,
       0,
     )
+    .option(
+      '--failover <environment>',
+      'start with the failover role on this environment (blue: production green is its backup), as `startEmulator({ failover })`',
+    )
     .action((flags: DevFlags) => dev(ctx, flags))
 }
 
@@ -46,6 +51,11 @@ async function dev(ctx: CliContext, flags: DevFlags): Promise<void> {
   if (flags.latency > 10_000) {
     throw usageError(`--latency ${flags.latency} is more than 10000 ms; use 0..10000.`)
   }
+  if (flags.failover !== undefined && flags.failover !== 'blue') {
+    throw usageError(
+      `--failover ${flags.failover}: the backup must be the environment that is not production at start, i.e. --failover blue.`,
+    )
+  }
   const { out } = ctx
   const { color } = out
   const { startEmulator } = await import('../emulator')
@@ -54,6 +64,7 @@ async function dev(ctx: CliContext, flags: DevFlags): Promise<void> {
       port: flags.port,
       ...(flags.signed ? { signed: true } : {}),
       latencyMs: flags.latency,
+      ...(flags.failover === undefined ? {} : { failover: flags.failover }),
       logger: {
         info: (line) => out.log(line),
         warn: (line) => out.warn(line),
@@ -83,6 +94,10 @@ async function dev(ctx: CliContext, flags: DevFlags): Promise<void> {
     color.dim('Try:'),
     `  red5pro-bluegreen status --discovery ${emu.discoveryUrl}${key}`,
     `  curl -X POST -H 'content-type: application/json' -d '{"environment":"blue"}' ${emu.url}/api/promote`,
+    `  curl -X POST -H 'content-type: application/json' -d '{"environment":"green","mode":"silent"}' ${emu.url}/api/kill`,
+    color.dim(
+      '  (operator API: /api/promote, /api/rollback, /api/state, /api/role, /api/kill with mode "reset" or "silent", /api/revive, /api/discovery)',
+    ),
   )
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -85,6 +85,11 @@ describe('bad usage and input: exit 2, one line on stderr, no stack trace', () =
       /--latency <ms>.*whole number/,
     ],
     [
+      'dev with production as its own backup',
+      () => ['dev', '--failover', 'green'],
+      /--failover green: the backup must be .*--failover blue/,
+    ],
+    [
       'a threshold above the number of keys',
       () => [
         'verify',

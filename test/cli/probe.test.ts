@@ -127,9 +127,9 @@ describe('probe', () => {
 })
 
 describe('dev', () => {
-  it('starts the emulator, prints the URLs, serves the manifest, and stops on Ctrl-C', async () => {
+  it('starts the emulator (with the failover role asked for), prints the URLs, serves the manifest, and stops on Ctrl-C', async () => {
     const binary = await ensureCliBuilt()
-    const child = spawn(process.execPath, [binary, 'dev', '--port', '0'], {
+    const child = spawn(process.execPath, [binary, 'dev', '--port', '0', '--failover', 'blue'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
@@ -148,10 +148,11 @@ describe('dev', () => {
         void exited.then((code) => reject(new Error(`dev exited with ${code}: ${stdout}`)))
       })
       expect(stdout).toMatch(/demo\s+http:\/\/127\.0\.0\.1:\d+\//)
+      expect(stdout).toMatch(/"mode":"silent"\}' http:\/\/127\.0\.0\.1:\d+\/api\/kill/)
       const status = await cli(['status', '--discovery', discovery, '--json'])
       expect(status.code).toBe(0)
       expect(JSON.parse(status.stdout)).toMatchObject({
-        roles: { production: 'green', staging: 'blue' },
+        roles: { production: 'green', staging: 'blue', failover: 'blue' },
         environments: {
           green: { state: 'serving', reachable: true },
           blue: { state: 'serving', reachable: true },
