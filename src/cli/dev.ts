@@ -64,7 +64,7 @@ async function dev(ctx: CliContext, flags: DevFlags): Promise<void> {
       port: flags.port,
       ...(flags.signed ? { signed: true } : {}),
       latencyMs: flags.latency,
-      ...(flags.failover === undefined ? {} : { failover: flags.failover }),
+      ...(flags.failover === undefined ? {} : { failover: 'blue' as const }),
       logger: {
         info: (line) => out.log(line),
         warn: (line) => out.warn(line),
