@@ -73,6 +73,26 @@ export interface MigratedEvent {
 }
 
 /**
+ * Payload of `stalled`: a subscriber's media stopped while its connection stays alive (the node still sends
+ * RTCP sender reports or answers STUN), so the source is frozen: the broadcaster's camera stalled, or it
+ * left without the node saying so. The session stays `live` and does not reconnect (a new connection
+ * would reach the same frozen stream); a path where nothing at all arrives is dead and reconnects instead.
+ * `resumed` follows when media flows again; a `reconnected` or `migrated` also ends the stall.
+ */
+export interface StalledEvent {
+  /** The environment the session is on. */
+  readonly environment: string
+}
+
+/** Payload of `resumed`: media flows again after a `stalled`. */
+export interface ResumedEvent {
+  /** The environment the session is on. */
+  readonly environment: string
+  /** Milliseconds from `stalled` to `resumed`. */
+  readonly stalledMs: number
+}
+
+/**
  * Events of every {@link Session}, for `session.on(name, listener)`. A listener that throws is logged and
  * ignored: it never breaks a reconnect or a migration.
  */
@@ -81,6 +101,10 @@ export interface SessionEventMap {
   statechange: [event: StateChangeEvent]
   /** Still `connecting`: the stream is published nowhere yet and `waitForStream` is on; see {@link WaitingEvent}. */
   waiting: [event: WaitingEvent]
+  /** A subscriber's source froze while its connection stays alive; see {@link StalledEvent}. */
+  stalled: [event: StalledEvent]
+  /** Media flows again after `stalled`. */
+  resumed: [event: ResumedEvent]
   /** A recovery attempt is scheduled. */
   reconnecting: [event: ReconnectingEvent]
   /** Recovery succeeded; the session is `live` again. */
@@ -99,6 +123,8 @@ export interface SessionEventMap {
 export const SESSION_EVENT_NAMES = [
   'statechange',
   'waiting',
+  'stalled',
+  'resumed',
   'reconnecting',
   'reconnected',
   'migrating',
