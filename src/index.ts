@@ -29,7 +29,9 @@ export type {
   MigratingEvent,
   ReconnectedEvent,
   ReconnectingEvent,
+  ResumedEvent,
   SessionEventMap,
+  StalledEvent,
   StateChangeEvent,
   WaitingEvent,
 } from './session/events'
