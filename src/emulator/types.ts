@@ -7,6 +7,7 @@
 import type { Logger } from '../environment'
 import type { EnvironmentState, Manifest, StreamManagerApi } from '../types'
 
+/** The two environments of the emulated cluster. */
 export type EnvironmentName = 'blue' | 'green'
 
 /**
