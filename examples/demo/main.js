@@ -6,14 +6,18 @@
  * - Sessions: a broadcaster (the camera, or Chromium's fake device) and any number of viewers, each tile
  *   badged with the environment that carries it, that environment's role, and the session's state.
  * - The client's accepted manifest, and a QA selector that recreates the client with `environment`.
- * - Environments: state from the emulator (`GET /api/state`), operator buttons (`POST /api/*`).
+ * - Environments: state from the emulator (`GET /api/state`), operator buttons (`POST /api/*`): promote,
+ *   drain, offline, serve, the backup (`failover` role) set or cleared, kill (a crash) or kill silently
+ *   (a partition), revive.
  * - Each viewer's frames, stamped with requestVideoFrameCallback: its frame rate, how long the picture has
  *   been frozen, and the longest gap between two frames across each move.
- * - A timeline of client, session and emulator events (`/api/events`, Server-Sent Events), and a chart of
+ * - A timeline of client, session and emulator events (the client's failover to the backup and its
+ *   return are `environmentchange` with `reason: 'failover'` / `'recovered'`) (`/api/events`, Server-Sent Events), and a chart of
  *   sessions per environment as the media nodes count them.
  *
  * Query parameters (for demos on a timer and for tests): `windowMs`, `leadMs`, `marginMs` (the client's
- * migration option), `drain` (the default drain in seconds), `env` (`production` or `staging`).
+ * migration option), `stableMs` (the client's failover option: how long production must answer again
+ * before it returns), `drain` (the default drain in seconds), `env` (`production` or `staging`).
  */
 import { createClient } from 'red5pro-bluegreen'
 
@@ -24,6 +28,7 @@ const EMULATOR_EVENTS = [
   'promote',
   'rollback',
   'state',
+  'role',
   'kill',
   'revive',
   'discovery',
@@ -41,6 +46,8 @@ const MIGRATION = {
   leadMs: numberParam('leadMs', 1_000),
   marginMs: numberParam('marginMs', 2_000),
 }
+/** How long production must answer again before the client leaves the backup (the client's `failover` option). */
+const FAILOVER = { stableMs: numberParam('stableMs', 30_000) }
 const DISCOVERY = new URL('/discovery.json', location.href).href
 
 const $ = (selector, root = document) => root.querySelector(selector)
@@ -134,11 +141,12 @@ function renderEnvironments(state) {
     )
     const stateCell = $('[data-state]', card)
     const alive = env.alive ? env.state : 'dead'
+    const killed = env.killed === 'silent' ? 'killed silently' : 'killed'
     const deadline =
       env.state === 'draining' && env.drainDeadline
         ? ` · ${Math.max(0, Math.round((Date.parse(env.drainDeadline) - Date.now()) / 1000))} s left`
         : ''
-    stateCell.replaceChildren(el('span', `badge state-${alive}`, env.alive ? env.state : 'killed'), deadline)
+    stateCell.replaceChildren(el('span', `badge state-${alive}`, env.alive ? env.state : killed), deadline)
     $('[data-sessions]', card).textContent = `${env.publishers} publishing · ${env.subscribers} playing`
     $('[data-streams]', card).textContent = env.streams.length ? env.streams.join(', ') : '—'
     card.classList.toggle('production', env.roles.includes('production'))
@@ -149,9 +157,16 @@ function renderEnvironments(state) {
     button('drain').disabled = production || env.state === 'draining'
     button('offline').disabled = production || env.state === 'offline'
     button('serve').disabled = env.state === 'serving'
-    button('kill').disabled = !env.alive
+    button('kill').disabled = !env.alive && env.killed !== 'silent'
+    button('kill-silent').disabled = !env.alive
     button('revive').disabled = env.alive
+    const backup = state.manifest.roles.failover === name
+    button('backup').textContent = backup ? 'Clear backup' : 'Make backup'
+    button('backup').disabled = production && !backup
   }
+  const backup = state.manifest.roles.failover
+  $('#backup').textContent = backup ?? 'none'
+  $('#backup').className = backup ? `pill env-${backup}` : 'pill'
   $('#rollback').disabled = state.revision <= 1
 }
 
@@ -165,8 +180,14 @@ function environmentAction(name, op) {
       return operate('state', { environment: name, state: 'offline' })
     case 'serve':
       return operate('state', { environment: name, state: 'serving' })
+    case 'backup': {
+      const backup = emulatorState?.manifest.roles.failover === name
+      return operate('role', { role: 'failover', environment: backup ? null : name })
+    }
     case 'kill':
-      return operate('kill', { environment: name })
+      return operate('kill', { environment: name, mode: 'reset' })
+    case 'kill-silent':
+      return operate('kill', { environment: name, mode: 'silent' })
     case 'revive':
       return operate('revive', { environment: name })
   }
@@ -202,6 +223,7 @@ function newClient(environment) {
     // made with --no-red5pro-sdk leaves it out, this import fails, and whipDriver plays everything.
     red5proSdk: () => import('red5pro-webrtc-sdk'),
     migration: MIGRATION,
+    failover: FAILOVER,
     reconnect: { initialDelayMs: 300, maxDelayMs: 3_000 },
   })
   created.on('manifest', ({ revision }) => {
@@ -209,20 +231,31 @@ function newClient(environment) {
     renderManifest()
     renderAllBadges()
   })
-  created.on('environmentchange', ({ previous, current }) => {
-    log(
-      'client',
-      previous
-        ? `environment ${previous.name} (${previous.state}) → ${current.name} (${current.state})`
-        : `using ${current.name} (${current.role ?? 'pinned'}, ${current.state})`,
-    )
+  created.on('environmentchange', ({ previous, current, reason }) => {
+    log('client', environmentChange(previous, current, reason), reason === 'failover' ? 'warn' : 'info')
     renderClient()
+    renderAllBadges()
   })
   created.on('stale', ({ error, revision }) =>
     log('client', `discovery unreachable (${error.code}); keeping revision ${revision}`, 'warn'),
   )
   created.on('error', (error) => log('client', errorText(error), 'error'))
   return created
+}
+
+/** A timeline line for the client's `environmentchange`, saying why (DESIGN 11 for failover). */
+function environmentChange(previous, current, reason) {
+  if (!previous) {
+    return `using ${current.name} (${current.role ?? 'pinned'}, ${current.state})`
+  }
+  switch (reason) {
+    case 'failover':
+      return `failover: ${previous.name} is unreachable; sessions move to the backup ${current.name}`
+    case 'recovered':
+      return `recovered: ${current.name} answered again; sessions return from ${previous.name}, make-before-break`
+    default:
+      return `environment ${previous.name} (${previous.state}) → ${current.name} (${current.state}) (${reason})`
+  }
 }
 
 function renderClient() {

@@ -2,7 +2,9 @@
  * The demo page (examples/demo), built as `npm run demo` builds it and served by the emulator, in a real
  * browser: it shows both environments, goes live with the fake camera, plays it in two viewers, and a
  * click on "Promote" for blue moves every session on screen, after which green empties. Screenshots of
- * each step are kept in test-results/e2e/ (they are what a reviewer looks at).
+ * each step are kept in test-results/e2e/ (they are what a reviewer looks at). With the backup set from
+ * the page, a "Kill silently" click on production (a partition) moves the broadcaster and the viewer to
+ * the backup by themselves, and Revive brings them back; the timeline shows both.
  */
 import { execFileSync } from 'node:child_process'
 
@@ -139,6 +141,78 @@ export function demoSuite(world: EngineWorld): void {
         expect(errors).toEqual([])
       } catch (error) {
         console.error(`[e2e] demo failed; screenshot: ${await screenshot(page, 'demo-failure')}`)
+        console.error(`[e2e] timeline:\n${await page.textContent('#timeline').catch(() => '')}`)
+        throw error
+      } finally {
+        await context.close()
+      }
+    })
+
+    it('sets the backup from the page; "Kill silently" on production moves the broadcaster and the viewer to it, Revive brings them back; the timeline shows the failover and the return', async () => {
+      const context = await world.browser().newContext()
+      const page = await context.newPage()
+      const errors: string[] = []
+      try {
+        await openDemo(emu, page, errors, '&stableMs=3000')
+        await expect.poll(() => page.textContent('#backup')).toBe('none')
+        await page.click('#env-blue button[data-op="backup"]')
+        await expect.poll(() => page.textContent('#backup')).toBe('blue')
+        await expect.poll(() => page.textContent('#env-blue [data-roles]')).toContain('failover')
+        expect(await page.textContent('#env-blue button[data-op="backup"]')).toContain('Clear backup')
+
+        await page.click('#golive')
+        await page.click('#add-viewer')
+        await expect
+          .poll(() => tiles(page), { timeout: 20_000 })
+          .toEqual([
+            { title: 'Broadcaster', environment: 'green', state: 'live' },
+            { title: 'Viewer 1', environment: 'green', state: 'live' },
+          ])
+        await expect.poll(() => videoWidths(page)).toEqual([640, 640])
+
+        // A partition: green answers nothing and resets nothing; nobody promotes anything.
+        await page.click('#env-green button[data-op="kill-silent"]')
+        await expect.poll(() => page.textContent('#env-green [data-state]')).toContain('killed silently')
+        await expect
+          .poll(() => tiles(page), { timeout: 30_000 })
+          .toEqual([
+            { title: 'Broadcaster', environment: 'blue', state: 'live' },
+            { title: 'Viewer 1', environment: 'blue', state: 'live' },
+          ])
+        // The viewer plays the broadcaster again, on the backup.
+        await expect
+          .poll(() => page.textContent('#env-blue [data-sessions]'), { timeout: 10_000 })
+          .toBe('1 publishing · 1 playing')
+        await expect
+          .poll(() => page.textContent('.tile[data-environment="blue"] .tile-stat'), { timeout: 10_000 })
+          .toMatch(/\d+ fps/)
+        const timeline = await page.textContent('#timeline')
+        expect(timeline).toMatch(/failover: green is unreachable; sessions move to the backup blue/)
+        expect(timeline).toMatch(/killed green silently/)
+        expect(await page.textContent('#manifest')).toContain('"production": "green"')
+        await screenshot(page, 'demo-5-failover-after-silent-kill')
+
+        // The partition heals: after the stable period the client returns, make-before-break.
+        await page.click('#env-green button[data-op="revive"]')
+        await expect
+          .poll(() => tiles(page), { timeout: 30_000 })
+          .toEqual([
+            { title: 'Broadcaster', environment: 'green', state: 'live' },
+            { title: 'Viewer 1', environment: 'green', state: 'live' },
+          ])
+        await expect
+          .poll(() => page.textContent('#timeline'), { timeout: 10_000 })
+          .toMatch(/recovered: green answered again; sessions return from blue/)
+        await expect.poll(() => videoWidths(page)).toEqual([640, 640])
+        await screenshot(page, 'demo-6-recovered-on-green')
+
+        await page.click('#env-blue button[data-op="backup"]')
+        await expect.poll(() => page.textContent('#backup')).toBe('none')
+        expect(errors).toEqual([])
+      } catch (error) {
+        console.error(
+          `[e2e] demo failover failed; screenshot: ${await screenshot(page, 'demo-failover-failure')}`,
+        )
         console.error(`[e2e] timeline:\n${await page.textContent('#timeline').catch(() => '')}`)
         throw error
       } finally {
