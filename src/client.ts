@@ -53,6 +53,8 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   #inflight: Promise<void> | undefined
   #timer: unknown
   #failures = 0
+  /** While discovery fails: no revalidation on a session's behalf before this clock time (client-wide backoff). */
+  #retryAt = Number.NEGATIVE_INFINITY
   #closed = false
   #verifier: Promise<EnvelopeVerifier> | undefined
   #sessionSettings: ResolvedSessionSettings
@@ -344,7 +346,11 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       manifest: () => this.#manifest,
       select: (manifest) => this.#sessionTarget(manifest),
       fresh: (signal) => raceAbort(this.fresh(), signal, 'Waiting for the discovery manifest'),
-      revalidate: () => (this.#closed ? Promise.resolve() : this.#revalidate(false).catch(() => undefined)),
+      // Never rejects (DESIGN 5.1: the last good manifest serves while discovery fails).
+      revalidate: (force) =>
+        force || this.#inflight || this.#due()
+          ? this.#revalidate(false).catch(() => undefined)
+          : Promise.resolve(),
       resolve: async (environment, kind, streamName, signal, connectionParams) => {
         const options = { signal, ...(connectionParams === undefined ? {} : { connectionParams }) }
         try {
@@ -412,11 +418,20 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
    */
   async fresh(): Promise<Manifest> {
     await this.ready()
-    const manifest = this.#manifest!
-    if (this.env.clock.now() - this.#validatedAt >= manifest.ttl * 1000) {
+    if (this.#due()) {
       await this.#revalidate(false)
     }
     return this.#current()
+  }
+
+  /**
+   * True when the manifest is at least its ttl old and discovery is not in its client-wide backoff after a
+   * failure (then the last good one serves until the backoff timer retries: many sessions never multiply
+   * the requests to a failing discovery server).
+   */
+  #due(): boolean {
+    const now = this.env.clock.now()
+    return !!this.#manifest && now - this.#validatedAt >= this.#manifest.ttl * 1000 && now >= this.#retryAt
   }
 
   /** What the client's selector picks in `manifest` (override first). @internal */
@@ -577,6 +592,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       return
     }
     this.#failures = 0
+    this.#retryAt = Number.NEGATIVE_INFINITY
     this.#validatedAt = this.env.clock.now()
     if (result.kind === 'accepted') {
       this.#adopt(result.manifest)
@@ -602,7 +618,9 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     if (manifest) {
       // Retry with capped exponential backoff and full jitter, never slower than the ttl.
       const cap = Math.min(manifest.ttl * 1000, 30_000)
-      this.#schedule(Math.max(250, fullJitterDelay(this.#failures, 1_000, cap, this.env.random)))
+      const delayMs = Math.max(250, fullJitterDelay(this.#failures, 1_000, cap, this.env.random))
+      this.#retryAt = this.env.clock.now() + delayMs
+      this.#schedule(delayMs)
     }
   }
 

@@ -4,8 +4,8 @@
  *
  * Written here rather than taken from a backoff library because every library we looked at owns the
  * retry loop and schedules with global timers; we need only the curve, driven by the injected `random`,
- * inside loops that run on the injected clock and must be cancellable by `close()`. HTTP retries use
- * ky's own retry with this same curve.
+ * inside loops that run on the injected clock and must be cancellable by `close()`. HTTP retries (ky decides
+ * whether) wait this same curve on the injected clock too.
  * @internal
  */
 export function fullJitterDelay(

@@ -1,15 +1,17 @@
 /**
- * The one HTTP layer: a ky instance over the injected fetch, with per-request timeout, capped
- * exponential backoff with full jitter (ky's retry, jittered by the injected `random`), `Retry-After`
- * honoured up to a cap as a floor with jitter above it, and bodies read with a byte limit so an oversized
- * answer is never buffered.
+ * The one HTTP layer: a ky instance over the injected fetch, with per-request timeout, retries decided by
+ * ky and waited on the injected clock (capped exponential backoff with full jitter from the injected
+ * `random`; `Retry-After` honoured up to a cap as a floor with jitter above it), and bodies read with a
+ * byte limit so an oversized answer is never buffered.
  * @internal
  */
 import ky, { HTTPError, TimeoutError, type BeforeRetryHook, type KyInstance } from 'ky'
 
 import { sleep, type Environment, type FetchLike } from '../environment'
 import { abortedError, BlueGreenError, isBlueGreenError, type BlueGreenErrorCode } from '../errors'
+import { fullJitterDelay } from './backoff'
 import { readBody } from './body'
+import { stormControl } from './coordination'
 import { parseRetryAfter, retryAfterWait } from './retryAfter'
 
 /** Tuning for {@link createHttp}. @internal */
@@ -43,7 +45,7 @@ export interface BodyLimit {
   crossOrigin?: ((url: string, finalUrl: string) => BlueGreenError) | undefined
 }
 
-/** A ky instance bound to the injected fetch and `random`. @internal */
+/** A ky instance bound to the injected fetch, clock and `random`. @internal */
 export function createHttp(env: Environment, settings: HttpSettings): KyInstance {
   const fetchImpl = settings.buffer ? bufferingFetch(env.fetch, settings.buffer) : env.fetch
   return ky.create({
@@ -56,33 +58,41 @@ export function createHttp(env: Environment, settings: HttpSettings): KyInstance
       limit: settings.retries,
       methods: ['get', 'head', 'options'],
       statusCodes: [408, 429, 500, 502, 503, 504],
-      // ky honours Retry-After exactly (and reads `1.5` or `-3` as it can): a crowd told "10 s" would come
-      // back in one wave. So ky only backs off, and the hook below adds the floor and the jitter.
+      // ky decides WHETHER to retry; how long to wait is the hook's (below). ky would wait on the global
+      // timers, and honour Retry-After exactly (reading `1.5` or `-3` as it can): a crowd told "10 s"
+      // would come back in one wave.
       afterStatusCodes: [],
-      backoffLimit: settings.backoffCapMs,
-      delay: (attempt) => settings.backoffBaseMs * 2 ** Math.min(attempt - 1, 30),
-      // Full jitter from the injected random (ky's own `jitter: true` would use Math.random).
-      jitter: (delay) => delay * env.random(),
+      delay: () => 0,
       // Our own typed errors (a body over the limit) are final; everything else follows ky's rules.
       shouldRetry: ({ error }) => (isBlueGreenError(error) ? false : undefined),
     },
-    hooks: { beforeRetry: [retryAfterFloor(env, settings.maxRetryAfterMs)] },
+    hooks: { beforeRetry: [retryWait(env, settings)] },
   })
 }
 
 /**
- * Before a retry of a 429 or 503 that carried `Retry-After`: waits (on the injected clock, cancelled by the
- * request's signal) the server's floor, cut to `maxRetryAfterMs`, plus jitter above it
- * (`retryAfterWait`), so the retry is never earlier than asked and a crowd is spread over a window.
+ * The wait before each retry, on the injected clock and cancelled by the request's signal: for a 429 or
+ * 503 with `Retry-After`, the server's floor (cut to `maxRetryAfterMs`) plus jitter above it
+ * (`retryAfterWait`: never earlier than asked, a crowd spread over a window); otherwise capped exponential
+ * backoff with full jitter from the injected `random`.
  */
-function retryAfterFloor(env: Environment, maxRetryAfterMs: number): BeforeRetryHook {
-  return async ({ error, options }) => {
-    if (!(error instanceof HTTPError) || (error.response.status !== 429 && error.response.status !== 503)) {
-      return
+function retryWait(env: Environment, settings: HttpSettings): BeforeRetryHook {
+  return async ({ error, options, retryCount }) => {
+    const response = error instanceof HTTPError ? error.response : undefined
+    const asked =
+      response?.status === 429 || response?.status === 503
+        ? parseRetryAfter(response.headers.get('retry-after'), env.clock.now())
+        : undefined
+    let waitMs: number
+    if (asked === undefined) {
+      waitMs = fullJitterDelay(retryCount, settings.backoffBaseMs, settings.backoffCapMs, env.random)
+    } else if (stormControl.enabled) {
+      waitMs = retryAfterWait(asked, env.random, settings.maxRetryAfterMs)
+    } else {
+      waitMs = Math.min(asked, settings.maxRetryAfterMs) // the benchmark's baseline: exactly as asked
     }
-    const asked = parseRetryAfter(error.response.headers.get('retry-after'), env.clock.now())
-    if (asked !== undefined) {
-      await sleep(env.clock, retryAfterWait(asked, env.random, maxRetryAfterMs), options.signal ?? undefined)
+    if (waitMs > 0) {
+      await sleep(env.clock, waitMs, options.signal ?? undefined)
     }
   }
 }

@@ -7,19 +7,20 @@
  * result can never resurrect a closed or superseded session (a driver session that arrives late is closed).
  */
 import { abortedError, BlueGreenError, closedError, isBlueGreenError } from '../errors'
-import { sleep } from '../environment'
 import { SafeEmitter } from '../internal/emitter'
 import type { EventArgs, TypedEmitter } from '../typedEmitter'
-import type { Assignment, ConnectionParams, EnvironmentInfo, Manifest, SessionKind } from '../types'
+import type { Assignment, ConnectionParams, EnvironmentInfo, SessionKind } from '../types'
 import { abortReason, linkSignal, raceAbort } from './abort'
 import type { DriverSession, SignalingTarget } from './drivers/Driver'
 import type { SessionEventMap } from './events'
 import type { SessionHost } from './host'
+import { Locator } from './locate'
+import { pacingOf } from './pacing'
 import { isTerminal, type SessionEffect, type SessionInput, type SessionState, transition } from './machine'
 import { attachMedia, createMediaStream, hasMediaStream, replaceTracks, stopTracks } from './media'
-import { askPolicy } from './ReconnectPolicy'
-import { asBlueGreenError, isFatal } from './recovery'
-import { pauseUntilNextLook, waitDelay } from './waitForStream'
+import { reconnectLoop } from './reconnect'
+import { asBlueGreenError } from './recovery'
+import { relayStall } from './stall'
 
 /**
  * One stream being published or played, kept alive across drops and blue-green swaps. Get one from
@@ -164,6 +165,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
   private ownsLocalStream = false
   private remoteStream: MediaStream | undefined
   private lastIncoming: MediaStream | undefined
+  private readonly locator: Locator
 
   constructor(
     private readonly host: SessionHost,
@@ -175,6 +177,14 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
     this.id = init.id
     this.kind = init.kind
     this.streamName = init.streamName
+    this.locator = new Locator(host, {
+      kind: this.kind,
+      streamName: this.streamName,
+      label: this.label,
+      connectionParams: options.connectionParams,
+      waitForStream: options.waitForStream,
+      waiting: (event) => this.safeEmit('waiting', event),
+    })
   }
 
   /** Emits to this session's listeners, then to its {@link ManagedSession.mirror}. @internal */
@@ -253,7 +263,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
     const what = `${this.kind}() of stream "${this.streamName}"`
     const unlink = linkSignal(signal, op.controller, () => abortedError(what, signal?.reason))
     try {
-      const assignment = await this.locateForStart(op.controller.signal)
+      const assignment = await this.locator.forStart(op.controller.signal)
       const driverSession = await this.open(assignment, op.controller.signal)
       this.endOp(op)
       this.adopt(driverSession, assignment)
@@ -395,7 +405,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
         return
       case 'startReconnect':
         this.lostAt ??= this.host.env.clock.now()
-        void this.reconnectLoop(detail.error ?? this.lostConnectionError(undefined))
+        void this.reconnect(detail.error ?? this.lostConnectionError(undefined))
         return
       case 'emitFailed':
         // A start-up failure is the caller's rejection to handle; a session that ran and gave up is an error.
@@ -468,7 +478,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
     try {
       let connection = this.kind === 'publish' ? this.takeRetiring(to) : undefined
       if (!connection) {
-        const assignment = await this.resolveAt(to, signal)
+        const assignment = await this.locator.resolveAt(to, signal)
         if (
           !this.host.settings.migration.makeBeforeBreak &&
           this.interruptedAt === undefined &&
@@ -530,118 +540,42 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
     }
   }
 
-  private async reconnectLoop(firstError: BlueGreenError): Promise<void> {
+  /** The reconnect loop (reconnect.ts) as this session's current operation. */
+  private async reconnect(firstError: BlueGreenError): Promise<void> {
     const op = this.beginOp('reconnect')
-    const signal = op.controller.signal
-    const { clock } = this.host.env
-    const startedAt = this.lostAt ?? clock.now()
-    let error = firstError
-    for (let attempt = 1; ; attempt += 1) {
-      if (signal.aborted) {
-        return
-      }
-      if (isFatal(error, this.host.pinned)) {
-        this.giveUp(op, error, attempt - 1, startedAt, 'retrying cannot fix this')
-        return
-      }
-      const answer = askPolicy(this.host.settings.reconnect, {
-        attempt,
-        elapsedMs: clock.now() - startedAt,
-        error,
-      })
-      if ('stop' in answer) {
-        if (answer.stop === 'broken') {
-          this.endOp(op)
-          this.dispatch('fail', { error: answer.error, reason: answer.error.message })
-        } else {
-          this.giveUp(op, error, attempt - 1, startedAt, 'the reconnect policy said stop')
-        }
-        return
-      }
-      this.host.env.logger.info(
-        `${this.label}: reconnect attempt ${attempt} in ${answer.delayMs} ms (${error.code})`,
-      )
-      this.safeEmit('reconnecting', { attempt, delayMs: answer.delayMs, error })
-      try {
-        await sleep(clock, answer.delayMs, signal)
-        await raceAbort(this.host.revalidate(), signal, `Revalidation for ${this.label}`)
-        const connection = await this.locateForRecovery(signal)
-        const driverSession =
-          'driverSession' in connection
-            ? connection.driverSession
-            : await this.open(connection.assignment, signal)
-        this.endOp(op)
-        this.adopt(driverSession, connection.assignment)
-        const downtimeMs = clock.now() - startedAt
-        this.lostAt = undefined
-        this.dispatch('recovered', { reason: `reconnected on ${this.environment} (attempt ${attempt})` })
-        this.safeEmit('reconnected', { attempt, environment: this.environment, downtimeMs })
-        return
-      } catch (caught) {
-        if (signal.aborted) {
-          return
-        }
-        error = asBlueGreenError(
-          caught,
-          'MEDIA_FAILED',
-          `Reconnect attempt ${attempt} of ${this.label} failed`,
-          {
-            streamName: this.streamName,
-          },
-        )
-        this.host.env.logger.warn(`${this.label}: reconnect attempt ${attempt} failed: ${error.message}`)
-      }
-    }
-  }
-
-  private giveUp(
-    op: Operation,
-    last: BlueGreenError,
-    attempts: number,
-    startedAt: number,
-    why: string,
-  ): void {
-    const seconds = Math.round((this.host.env.clock.now() - startedAt) / 100) / 10
-    const error = new BlueGreenError(
-      last.code,
-      `${this.label} stopped reconnecting after ${attempts} attempt(s) over ${seconds} s (${why}): ${last.message}`,
+    await reconnectLoop(
       {
-        cause: last,
+        host: this.host,
+        label: this.label,
         streamName: this.streamName,
-        ...(last.environment === undefined ? {} : { environment: last.environment }),
-        ...(last.status === undefined ? {} : { status: last.status }),
+        signal: op.controller.signal,
+        startedAt: this.lostAt ?? this.host.env.clock.now(),
+        attempt: async (signal) => {
+          const connection = await this.locateForRecovery(signal)
+          const driverSession =
+            'driverSession' in connection
+              ? connection.driverSession
+              : await this.open(connection.assignment, signal)
+          this.endOp(op)
+          this.adopt(driverSession, connection.assignment)
+        },
+        reconnecting: (event) => this.safeEmit('reconnecting', event),
+        recovered: (attempt, downtimeMs) => {
+          this.lostAt = undefined
+          this.dispatch('recovered', { reason: `reconnected on ${this.environment} (attempt ${attempt})` })
+          this.safeEmit('reconnected', { attempt, environment: this.environment, downtimeMs })
+        },
+        fail: (error) => {
+          this.endOp(op)
+          this.dispatch('fail', { error, reason: error.message })
+        },
       },
+      firstError,
     )
-    this.endOp(op)
-    this.dispatch('fail', { error, reason: error.message })
   }
 
   // ---------------------------------------------------------------------------------------------------
   // Where to connect
-
-  private async locateForStart(signal: AbortSignal): Promise<Assignment> {
-    const { clock, random, logger } = this.host.env
-    for (let attempt = 1; ; attempt += 1) {
-      const manifest = await raceAbort(this.host.fresh(signal), signal, `Discovery for ${this.label}`)
-      const selected = this.host.select(manifest)
-      try {
-        return await this.resolveSelected(manifest, selected, signal)
-      } catch (error) {
-        if (!this.options.waitForStream || !isBlueGreenError(error, 'STREAM_NOT_FOUND') || signal.aborted) {
-          throw error
-        }
-        const delayMs = waitDelay(attempt, random, error)
-        const line = `${this.label}: not published on ${selected.name} yet; looking again in ${delayMs} ms`
-        if (attempt === 1) {
-          logger.info(line)
-        } else {
-          logger.debug(line)
-        }
-        this.safeEmit('waiting', { attempt, delayMs, environment: selected.name, error })
-        await pauseUntilNextLook(clock, this.host, delayMs, signal)
-      }
-    }
-  }
 
   private async locateForRecovery(signal: AbortSignal): Promise<Connection | { assignment: Assignment }> {
     const manifest =
@@ -665,72 +599,9 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
     if (retiring) {
       return retiring
     }
-    return { assignment: await this.resolveSelected(manifest, selected, signal) }
-  }
-
-  /**
-   * Resolves on the selected environment. A subscriber whose stream is not there (and whose client is not
-   * pinned) is served by a `draining` environment that still carries it (DESIGN 5.3); it moves later.
-   */
-  private async resolveSelected(
-    manifest: Manifest,
-    selected: EnvironmentInfo,
-    signal: AbortSignal,
-  ): Promise<Assignment> {
-    try {
-      return await this.resolveAt(selected.name, signal)
-    } catch (error) {
-      if (
-        this.kind !== 'subscribe' ||
-        this.host.pinned ||
-        signal.aborted ||
-        !isBlueGreenError(error, 'STREAM_NOT_FOUND')
-      ) {
-        throw error
-      }
-      const now = this.host.env.clock.now()
-      const carriers = Object.entries(manifest.environments)
-        .filter(([name, environment]) => {
-          const deadline =
-            environment.drainDeadline === undefined ? Infinity : Date.parse(environment.drainDeadline)
-          return name !== selected.name && environment.state === 'draining' && deadline > now
-        })
-        .map(([name]) => ({ name, why: 'draining' }))
-      const partner = this.host.failoverPartner?.(manifest, selected.name)
-      if (partner !== undefined && carriers.every((c) => c.name !== partner)) {
-        // DESIGN 11: the broadcaster's client failed over or came back at another moment than ours.
-        carriers.push({ name: partner, why: 'failover partner' })
-      }
-      for (const { name, why } of carriers) {
-        try {
-          const assignment = await this.resolveAt(name, signal)
-          this.host.env.logger.info(
-            `${this.label}: stream not on ${selected.name} yet; served by ${why} ${name}`,
-          )
-          return assignment
-        } catch (fallbackError) {
-          if (signal.aborted) {
-            throw fallbackError
-          }
-        }
-      }
-      throw error
-    }
-  }
-
-  private resolveAt(environment: string, signal: AbortSignal): Promise<Assignment> {
-    const params = this.connectionParams()
-    const request =
-      params === undefined
-        ? this.host.resolve(environment, this.kind, this.streamName, signal)
-        : this.host.resolve(environment, this.kind, this.streamName, signal, params)
-    return raceAbort(request, signal, `Resolving ${this.label} on "${environment}"`)
-  }
-
-  private connectionParams(): ConnectionParams | undefined {
-    const base = this.host.settings.connectionParams
-    const own = this.options.connectionParams
-    return base === undefined ? own : own === undefined ? base : { ...base, ...own }
+    // One Stream Manager call per slot of this client: a page's sessions dropped together do not ask at once.
+    await pacingOf(this.host).turn(signal)
+    return { assignment: await this.locator.resolveSelected(manifest, selected, signal) }
   }
 
   // ---------------------------------------------------------------------------------------------------
@@ -750,7 +621,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
       app: assignment.app,
       endpoint: assignment.endpoint,
       serverAddress: assignment.serverAddress,
-      connectionParams: this.connectionParams(),
+      connectionParams: this.locator.connectionParams(),
       nodeGroup: assignment.nodeGroup,
     }
     const { rtcConfiguration } = this.host.settings
@@ -807,6 +678,13 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
       throw abortReason(signal, `Connecting ${this.label}`)
     }
     driverSession.onEnd((error) => this.onDriverEnd(driverSession, assignment, error))
+    relayStall(driverSession, {
+      clock: this.host.env.clock,
+      isCurrent: () => this.current?.driverSession === driverSession,
+      environment: () => this.environment,
+      stalled: (event) => this.safeEmit('stalled', event),
+      resumed: (event) => this.safeEmit('resumed', event),
+    })
     return driverSession
   }
 

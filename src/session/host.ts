@@ -38,11 +38,15 @@ export interface SessionHost {
    */
   fresh(signal: AbortSignal): Promise<Manifest>
   /**
-   * Revalidates now. Never rejects: on failure the client keeps its last good manifest and emits `stale`.
-   * A new revision is announced through {@link SessionHost.onManifest} before this resolves. Many sessions
-   * recovering at once call this together: concurrent calls should share one request.
+   * Called before every reconnect attempt: joins the revalidation in flight, or starts one when the
+   * manifest is due, else resolves at once. Due means at least its ttl old (a dropped session does not make
+   * the manifest stale) and, while discovery fails, not before the client's own jittered backoff allows the
+   * next try; so every session of the client shares one revalidation. `force` (the benchmark's baseline
+   * without storm control) revalidates regardless. Never rejects: on failure the client keeps its last good
+   * manifest and emits `stale`. A new revision is announced through {@link SessionHost.onManifest} before
+   * this resolves, so the attempt goes where it points.
    */
-  revalidate(): Promise<void>
+  revalidate(force?: boolean): Promise<void>
   /**
    * Where else a subscriber whose stream is not on `environment` may find it: the other half of a failover
    * in flux (DESIGN 11: a broadcaster and its viewers are never split for longer than one retry), or

@@ -1,6 +1,7 @@
 /**
  * `Retry-After` as a floor with jitter above it, over real loopback HTTP: the assigner (ky) against a real
- * Stream Manager answering 503/429 with `Retry-After`. The wait runs on an injected ManualClock, so the
+ * Stream Manager answering 503/429 with `Retry-After`. Every retry wait runs on the injected clock (here a
+ * ManualClock), so the
  * test moves time to one millisecond before the floor + jitter (no retry), then to it (the retry): no wall
  * time is measured. `random` is fixed, so the jitter is known.
  */
@@ -17,14 +18,16 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()))
 })
 
-async function setup(retryAfter: string, random: number, status = 503) {
+async function setup(retryAfter: string | undefined, random: number, status = 503) {
   const sm = await startStreamManagerServer({ api: 'sm2' })
   servers.push(sm)
-  sm.fail({ kind: 'status', status, headers: { 'retry-after': retryAfter } }, 1)
+  sm.fail(
+    { kind: 'status', status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter } },
+    1,
+  )
   const clock = new ManualClock(Date.parse('2026-11-26T10:00:00Z'))
-  // ky's own (real-time) backoff is random() * 250 ms; keep it tiny so only the clock decides.
   const env = resolveEnvironment({ clock, random: () => random })
-  const assigner = createAssigner(env, { timeoutMs: 5_000, backoffBaseMs: 1 })
+  const assigner = createAssigner(env, { timeoutMs: 5_000, backoffBaseMs: 1_000 })
   const environment = {
     streamManager: sm.url,
     api: 'sm2',
@@ -45,6 +48,18 @@ async function settle(sm: StreamManagerServer, clock: ManualClock, n: number): P
   })
 }
 
+/** The first answer failed; no retry until `waitMs` of the clock has passed (limit - 1), then the retry (limit). */
+async function expectRetryAt(setupDone: Awaited<ReturnType<typeof setup>>, waitMs: number): Promise<void> {
+  const { sm, clock, call } = setupDone
+  await settle(sm, clock, 1)
+  await clock.advance(waitMs - 1)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  expect(sm.requests).toHaveLength(1) // limit - 1: still waiting
+  await clock.advance(1)
+  await expect(call).resolves.toMatchObject({ serverAddress: '10.0.0.1' })
+  expect(sm.requests).toHaveLength(2) // limit: retried
+}
+
 describe('Retry-After is a floor with jitter above it (Stream Manager HTTP)', () => {
   it('the waits below are retryAfterWait(floor, random)', () => {
     expect(retryAfterWait(10_000, () => 0.999)).toBe(14_995)
@@ -58,28 +73,15 @@ describe('Retry-After is a floor with jitter above it (Stream Manager HTTP)', ()
     ['Retry-After: 0, random 0.5: 500 ms (spread over 1 s too)', '0', 0.5, 500],
     ['an HTTP date 4 s ahead, random 0.5: 5,000 ms', 'Thu, 26 Nov 2026 10:00:04 GMT', 0.5, 5_000],
   ])('%s: the retry at that wait, none 1 ms before', async (_name, header, random, waitMs) => {
-    const { sm, clock, call } = await setup(header, random)
-    await settle(sm, clock, 1)
-    await clock.advance(waitMs - 1)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(sm.requests).toHaveLength(1) // limit - 1: still waiting
-    await clock.advance(1)
-    await expect(call).resolves.toMatchObject({ serverAddress: '10.0.0.1' })
-    expect(sm.requests).toHaveLength(2) // limit: retried
+    await expectRetryAt(await setup(header, random), waitMs)
   })
 
   it('429 is treated the same way', async () => {
-    const { sm, clock, call } = await setup('2', 0, 429)
-    await settle(sm, clock, 1)
-    await clock.advance(1_999)
-    await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(sm.requests).toHaveLength(1)
-    await clock.advance(1)
-    await expect(call).resolves.toMatchObject({ serverAddress: '10.0.0.1' })
+    await expectRetryAt(await setup('2', 0, 429), 2_000)
   })
 
   it.each(['1.5', '-3', 'soon'])(
-    'a Retry-After of %j is no floor: the retry follows the plain backoff, no clock wait',
+    'a Retry-After of %j is no floor: the retry follows the plain backoff (random 0: at once)',
     async (header) => {
       const { sm, clock, call } = await setup(header, 0)
       await expect(call).resolves.toMatchObject({ serverAddress: '10.0.0.1' })
@@ -87,4 +89,8 @@ describe('Retry-After is a floor with jitter above it (Stream Manager HTTP)', ()
       expect(clock.pending()).toBe(0)
     },
   )
+
+  it('without Retry-After, the backoff (full jitter, 1 s first step, random 0.5: 500 ms) waits on the injected clock too', async () => {
+    await expectRetryAt(await setup(undefined, 0.5), 500)
+  })
 })

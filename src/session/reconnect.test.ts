@@ -1,0 +1,121 @@
+/**
+ * The reconnect loop's own rules (issue 13): a `Retry-After` the failure carried is a floor with jitter
+ * above it (never the policy's shorter delay), and every reconnect assignment waits for the client's
+ * pacing turn. Session.test.ts covers the rest of the loop (policy, fatal errors, where it goes).
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+
+import { BlueGreenError } from '../errors'
+import { stormControl } from '../internal/coordination'
+import { recordEvents } from '../testing/recorder'
+import { FakeWorld, type ManifestSpec } from './__fixtures__/world'
+import type { SessionEventMap } from './events'
+import { MAX_RECONNECT_RETRY_AFTER_MS, reconnectDelay } from './reconnect'
+
+const STEADY: ManifestSpec = {
+  revision: 1,
+  roles: { production: 'green', staging: 'blue' },
+  environments: { green: {}, blue: {} },
+}
+const QUICK = { nextDelayMs: () => 50 }
+
+let cleanup: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const step of cleanup.reverse()) {
+    await step()
+  }
+  cleanup = []
+  stormControl.enabled = true
+})
+
+const busy = (retryAfterMs?: number): BlueGreenError =>
+  new BlueGreenError('STREAM_MANAGER_UNAVAILABLE', 'busy', {
+    status: 503,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  })
+
+describe('reconnectDelay()', () => {
+  it('is the policy delay when the failure carried no Retry-After', () => {
+    expect(reconnectDelay(50, busy(), () => 0.5)).toBe(50)
+  })
+
+  it('is the Retry-After floor plus jitter when that is longer (never earlier than the floor)', () => {
+    expect(reconnectDelay(50, busy(10_000), () => 0)).toBe(10_000)
+    expect(reconnectDelay(50, busy(10_000), () => 0.5)).toBe(12_500)
+    expect(reconnectDelay(20_000, busy(10_000), () => 0)).toBe(20_000) // a longer policy delay stands
+  })
+
+  it('cuts a Retry-After longer than a minute to a minute, then jitters above it', () => {
+    expect(reconnectDelay(0, busy(3_600_000), () => 0)).toBe(MAX_RECONNECT_RETRY_AFTER_MS)
+    expect(reconnectDelay(0, busy(3_600_000), () => 0.5)).toBe(MAX_RECONNECT_RETRY_AFTER_MS + 15_000)
+  })
+
+  it('switched off (the benchmark baseline): Retry-After honoured exactly', () => {
+    stormControl.enabled = false
+    expect(reconnectDelay(50, busy(10_000), () => 0.5)).toBe(10_000)
+  })
+})
+
+/** One client with 30 live publishers (started in one instant), on a quick fixed policy. */
+async function thirtyLive(): Promise<FakeWorld> {
+  const world = new FakeWorld(STEADY)
+  const { sessions } = world.client({ reconnect: QUICK })
+  cleanup.push(() => sessions.close())
+  const starting = Array.from({ length: 30 }, (_, i) => sessions.publish({ streamName: `cam-${i}` }))
+  await world.clock.flush()
+  await Promise.all(starting)
+  return world
+}
+
+describe('the reconnect loop', () => {
+  it('waits the Retry-After floor + jitter of a failed attempt, however short the policy delay', async () => {
+    const world = new FakeWorld(STEADY)
+    const { sessions } = world.client({ reconnect: QUICK })
+    cleanup.push(() => sessions.close())
+    const live = sessions.publish({ streamName: 'cam' })
+    await world.clock.flush()
+    const session = await live
+    const events = recordEvents<SessionEventMap>(session, ['reconnecting', 'reconnected'])
+    cleanup.push(async () => events.stop())
+    world.driver.simulateConnectFailure(busy(10_000), 2)
+    world.driver.simulateDrop()
+    await world.clock.runAll()
+    const delays = events.payloads('reconnecting').map((e) => e.delayMs)
+    expect(delays).toHaveLength(3)
+    expect(delays[0]).toBe(50) // the drop carried no Retry-After
+    for (const delay of delays.slice(1)) {
+      expect(delay).toBeGreaterThanOrEqual(10_000)
+      expect(delay).toBeLessThan(15_000)
+    }
+    expect(delays[1]).not.toBe(delays[2]) // jittered, not the same wave every time
+    expect(events.count('reconnected')).toBe(1)
+  })
+
+  it('paces the reconnect assignments of one client: 10 at once, then one per 20 ms slot; starts are not paced', async () => {
+    const world = await thirtyLive()
+    const startedAt = new Set(world.resolveCalls.map((call) => call.at))
+    expect(startedAt.size).toBe(1) // 30 starts in one instant: not paced
+    world.resolveCalls.length = 0
+    const droppedAt = world.clock.now()
+    world.driver.simulateDrop()
+    await world.clock.runAll()
+    const offsets = world.resolveCalls.map((call) => call.at - droppedAt - 50).sort((a, b) => a - b)
+    expect(offsets).toHaveLength(30)
+    expect(offsets.filter((t) => t === 0)).toHaveLength(10) // the burst
+    expect(offsets.slice(10).every((t) => t > 0)).toBe(true) // the 11th and later wait for a slot
+    for (let k = 0; k < 20; k += 1) {
+      // caller 11 + k goes inside slot k: [20 k, 20 (k + 1))
+      expect(offsets[10 + k]).toBeGreaterThanOrEqual(20 * k)
+      expect(offsets[10 + k]).toBeLessThan(20 * (k + 1))
+    }
+  })
+
+  it('switched off (the benchmark baseline): the 30 assignments go in the same instant', async () => {
+    stormControl.enabled = false
+    const world = await thirtyLive()
+    world.resolveCalls.length = 0
+    world.driver.simulateDrop()
+    await world.clock.runAll()
+    expect(new Set(world.resolveCalls.map((call) => call.at)).size).toBe(1)
+  })
+})
