@@ -145,7 +145,7 @@ export default async function streamManagerBench(): Promise<BenchResult> {
     '',
     '| path | client CPU per call, ratio to bare |',
     '| --- | ---: |',
-    `| bare \`fetch()\` + \`json()\` (baseline) | 1.00 (${fmtSpread(spread(bare), 0)} µs) |`,
+    `| bare \`fetch()\` + \`json()\` (baseline) | 1.00 (${fmt(spread(bare).median, 0)} µs; ${fmt(spread(bare).min, 0)}..${fmt(spread(bare).max, 0)}) |`,
     `| shared HTTP layer alone: \`getLimited()\` on \`createHttp()\` (ky) + \`JSON.parse\` | ${fmtSpread(layerRatio, 2)} |`,
     `| \`assigner.resolve()\` (ky, retries armed, body buffered within 64 KiB, validation, endpoint) | **${fmtSpread(resolveRatio, 2)}** |`,
     '',
