@@ -85,6 +85,13 @@ function variants(): Variant[] {
         variant: 'ready',
         ours: true,
       },
+      {
+        key: `${environment}ReadySerial`,
+        label: 'ours, ready(), OPTIONS before POST (before the cut)',
+        environment,
+        variant: 'ready-serial',
+        ours: true,
+      },
     )
   }
   for (const sdk of [npm, newest]) {
@@ -257,6 +264,11 @@ function report(list: readonly Variant[], runs: ReadonlyMap<string, Run[]>): Ben
   }
   const ratios: string[] = []
   for (const environment of ['green', 'blue'] as const) {
+    const cut = median(of(`${environment}Ready`)) / median(of(`${environment}ReadySerial`))
+    figures[`${environment}ReadyOverReadySerial`] = Number(cut.toFixed(2))
+    ratios.push(
+      `${GENERATION[environment]}: ours with ready() / the same with the OPTIONS before the POST: **${cut.toFixed(2)}** (the cut)`,
+    )
     const baselines = list.filter((v) => !v.ours && v.environment === environment)
     for (const base of baselines) {
       for (const key of ['Cold', 'Ready']) {

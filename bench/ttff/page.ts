@@ -8,6 +8,8 @@
  * Variants:
  * - `cold`: nothing at load; at the click `createClient()` + `subscribe()` (discovery, assignment, signalling).
  * - `ready`: `createClient()` + `client.ready()` at load (the manifest is there); at the click `subscribe()`.
+ * - `ready-serial`: `ready` with the page holding each WHEP POST until the OPTIONS before it has answered:
+ *   what whipDriver did before it sent the two together (the same-run baseline of that cut).
  * - `red5-sm1`: Red5's SDK alone, as Red5's testbed does with Stream Manager 1.x: at the click, GET the edge
  *   (`/streammanager/api/4.0/event/live/{stream}?action=subscribe`), then WHEPClient through the Stream
  *   Manager's `live` proxy (host = the Stream Manager, app `live`).
@@ -20,7 +22,7 @@ import type * as Sdk from '../../src/index'
 
 /** What one page measures. */
 export interface TtffSpec {
-  variant: 'cold' | 'ready' | 'red5-sm1' | 'red5-sm2'
+  variant: 'cold' | 'ready' | 'ready-serial' | 'red5-sm1' | 'red5-sm2'
   discovery: string
   /** Role or environment name our client selects. */
   environment: string
@@ -65,10 +67,21 @@ function record(method: string, url: string): void {
 }
 
 const realFetch = globalThis.fetch.bind(globalThis)
-globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+/** `ready-serial`: the OPTIONS in flight, which the next POST waits for. */
+let optionsInFlight: Promise<unknown> | undefined
+globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
   const request = input instanceof Request ? input : undefined
-  record(init?.method ?? request?.method ?? 'GET', request ? request.url : String(input))
-  return realFetch(input, init)
+  const method = (init?.method ?? request?.method ?? 'GET').toUpperCase()
+  const serial = spec?.variant === 'ready-serial'
+  if (serial && method === 'POST' && optionsInFlight !== undefined) {
+    await optionsInFlight.catch(() => undefined)
+  }
+  record(method, request ? request.url : String(input))
+  const response = realFetch(input, init)
+  if (serial && method === 'OPTIONS') {
+    optionsInFlight = response
+  }
+  return response
 }
 const realOpen = XMLHttpRequest.prototype.open
 XMLHttpRequest.prototype.open = function open(this: XMLHttpRequest, ...args: unknown[]) {
@@ -102,7 +115,7 @@ async function prepare(s: TtffSpec): Promise<void> {
   element.requestVideoFrameCallback((_now, metadata) => {
     state.firstFrameAt = metadata.presentationTime
   })
-  if (s.variant === 'ready') {
+  if (s.variant === 'ready' || s.variant === 'ready-serial') {
     client = newClient(s)
     await client.ready()
   }
@@ -146,6 +159,7 @@ async function play(): Promise<void> {
       await client.subscribe({ streamName: s.streamName, mediaElement: video })
       return
     case 'ready':
+    case 'ready-serial':
       await client!.subscribe({ streamName: s.streamName, mediaElement: video })
       return
     case 'red5-sm1': {
