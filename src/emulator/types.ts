@@ -160,7 +160,7 @@ export interface EmulatedEnvironment {
   readonly alive: boolean
   /** How it was killed, while it is not alive. */
   readonly killed?: KillMode
-  /** Its media node, while alive. */
+  /** Its media node, while it runs (a silently killed one included). */
   readonly node?: {
     /** The node's name, e.g. `green-node-1`. */
     readonly name: string
