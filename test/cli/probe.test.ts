@@ -141,7 +141,7 @@ describe('dev', () => {
         child.stdout.on('data', (chunk: string) => {
           stdout += chunk
           const match = /discovery\s+(http:\/\/127\.0\.0\.1:\d+\/discovery\.json)/.exec(stdout)
-          if (match && stdout.includes('Try:')) {
+          if (match && stdout.includes('Try:') && stdout.includes('/api/kill')) {
             resolve(match[1]!)
           }
         })
