@@ -1,0 +1,170 @@
+/**
+ * Issue 14's real-media swap at scale: werift broadcasters and viewers in Node (the package's real
+ * `createClient` with `whipDriver` on werift peers) against the emulator's werift media nodes, the
+ * emulator in its own process (bench/scale/emulatorChild.ts) so each side has one of the two cores.
+ *
+ * 1. Where the machine saturates (bench/scale/steps.ts): 5/50, 10/100, 20/200 broadcasters/viewers.
+ * 2. The largest step that fits runs three scenarios (bench/scale/scenarios.ts): a promotion, a rollback
+ *    in the middle of the drain, a production death with the `failover` role set; each with ours
+ *    (make-before-break, spread), break-before-make (`migration.makeBeforeBreak: false`) and a DNS-style
+ *    client (bench/scale/dns.ts), one after the other in the same process.
+ *
+ * Per viewer: the longest gap between video RTP packets (werift does not decode video: RTP, not frames),
+ * viewers without video for more than 1 s; per broadcaster: seconds its stream was on both nodes
+ * (publishing twice: extra upload). Writes bench/scale-timeline.svg.
+ * Run alone (it saturates both cores; no browser, but take the lock):
+ * `flock /tmp/browser.lock npm run bench -- scale`. SCALE_BROADCASTERS fixes the size; SCALE_REPEATS
+ * repeats the promotion (ours and break-before-make) to show the spread.
+ */
+import { writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+import { fmt, percentile } from './stats'
+import type { Strategy } from './scale/fleet'
+import { RULES, run, type RunResult, type Scenario } from './scale/scenarios'
+import { steps, type StepResult } from './scale/steps'
+import { renderScaleTimeline } from './scale/svg'
+import type { BenchResult } from './types'
+
+const SIZES = [5, 10, 20]
+/** A step fits when no process is above this share of its core, */
+const MAX_CPU = 0.9
+/** nor its event loop late by more than this at p99 (ms), */
+const MAX_DELAY_MS = 100
+/** nor viewers missing more than this share of the frames. */
+const MAX_LOSS = 0.01
+
+const PLAN: readonly [Scenario, Strategy][] = [
+  ['promotion', 'ours'],
+  ['promotion', 'bbm'],
+  ['promotion', 'dns'],
+  ['rollback', 'ours'],
+  ['rollback', 'bbm'],
+  ['death', 'ours'],
+  ['death', 'bbm'],
+  ['death', 'dns'],
+]
+
+const NAMES: Record<Strategy, string> = {
+  ours: 'red5pro-bluegreen (make-before-break, spread)',
+  bbm: 'break-before-make',
+  dns: `DNS client (TTL ${RULES.dnsTtlS} s)`,
+}
+
+function fits(step: StepResult): boolean {
+  return (
+    Math.max(step.clients.cpu, step.cluster.cpu) < MAX_CPU &&
+    Math.max(step.clients.delayP99Ms, step.cluster.delayP99Ms) < MAX_DELAY_MS &&
+    step.lossMean < MAX_LOSS
+  )
+}
+
+const pct = (share: number): string => `${fmt(share * 100, 1)} %`
+const sec = (ms: number): string => fmt(ms / 1000, 2)
+
+function stepRow(step: StepResult): string {
+  return `| ${step.broadcasters}/${step.viewers} | ${pct(step.clients.cpu)} | ${fmt(step.clients.delayP99Ms, 0)} | ${pct(step.cluster.cpu)} | ${fmt(step.cluster.delayP99Ms, 0)} | ${pct(step.lossMean)} / ${pct(step.lossMax)} | ${fmt(step.delayP50, 0)} / ${fmt(step.delayP99, 0)} | ${fmt(step.startSeconds, 1)} | ${fits(step) ? 'yes' : '**no**'} |`
+}
+
+function summary(result: RunResult) {
+  const gaps = result.longestGaps
+  const twice = result.doubleSeconds
+  return {
+    p50: percentile(gaps, 50),
+    p95: percentile(gaps, 95),
+    max: Math.max(...gaps),
+    over1s: gaps.filter((gap) => gap > 1000).length,
+    publishingTwice: twice.filter((s) => s > 0).length,
+    twiceMean: twice.reduce((a, b) => a + b, 0) / Math.max(1, twice.length),
+    twiceMax: Math.max(0, ...twice),
+    uplink: twice.reduce((a, b) => a + b, 0),
+  }
+}
+
+function runRow(result: RunResult): string {
+  const s = summary(result)
+  const moved = result.allMovedS === undefined ? 'never' : `${fmt(result.allMovedS, 1)} s`
+  return `| ${NAMES[result.strategy]} | ${sec(s.p50)} / ${sec(s.p95)} / **${sec(s.max)}** | ${s.over1s} of ${result.viewers} | ${s.publishingTwice} of ${result.broadcasters} | ${fmt(s.twiceMean, 1)} / ${fmt(s.twiceMax, 1)} | ${fmt(s.uplink, 0)} | ${moved} |`
+}
+
+const SCENARIO_TEXT: Record<Scenario, string> = {
+  promotion: `Promotion: blue promoted with a ${RULES.drainS} s drain; green torn down (killed) at its deadline. DNS: record flipped, green torn down after TTL + drain (${RULES.dnsTtlS + RULES.drainS} s).`,
+  rollback: `Rollback in the middle of a drain: blue promoted (drain ${RULES.drainS} s), rolled back after ${RULES.rollbackAfterS} s, blue torn down at its own deadline. No DNS row: a DNS user's live session never moves before a teardown, so a DNS rollback before it leaves live viewers alone (by the model's rule, not measured).`,
+  death: `Production death: green killed (sockets reset, node gone) with the manifest's \`failover\` role naming blue; no operator. DNS: the operator flips the record the moment green dies (the most favourable case).`,
+}
+
+export default async function scaleBench(): Promise<BenchResult> {
+  const stepResults = await steps(SIZES)
+  const fixed = Number(process.env.SCALE_BROADCASTERS ?? '')
+  const fitting = stepResults.filter(fits).map((step) => step.broadcasters)
+  const size = fixed > 0 ? fixed : Math.max(SIZES[0]!, ...fitting)
+  const repeats = Math.max(1, Number(process.env.SCALE_REPEATS ?? '1'))
+  const results: RunResult[] = []
+  for (const [scenario, strategy] of PLAN) {
+    const times = scenario === 'promotion' && strategy !== 'dns' ? repeats : 1
+    for (let i = 0; i < times; i += 1) {
+      results.push(await run(scenario, strategy, size))
+      process.stdout.write(`scale: ${scenario} ${strategy} done\n`)
+    }
+  }
+  const svgPath = fileURLToPath(new URL('./scale-timeline.svg', import.meta.url))
+  const firsts = results.filter(
+    (r, i) => results.findIndex((o) => o.scenario === r.scenario && o.strategy === r.strategy) === i,
+  )
+  writeFileSync(
+    svgPath,
+    renderScaleTimeline(
+      `Real-media swaps at scale (werift in Node, ${size} broadcasters, ${size * RULES.viewersPerStream} viewers)`,
+      firsts,
+    ),
+  )
+
+  const figures: Record<string, number | string> = {
+    broadcasters: size,
+    viewers: size * RULES.viewersPerStream,
+  }
+  for (const step of stepResults) {
+    figures[`step${step.broadcasters}.clientsCpu`] = Number(step.clients.cpu.toFixed(3))
+    figures[`step${step.broadcasters}.clusterCpu`] = Number(step.cluster.cpu.toFixed(3))
+    figures[`step${step.broadcasters}.lossMean`] = Number(step.lossMean.toFixed(4))
+  }
+  for (const result of firsts) {
+    const s = summary(result)
+    const key = `${result.scenario}.${result.strategy}`
+    figures[`${key}.gapMaxMs`] = Math.round(s.max)
+    figures[`${key}.gapP95Ms`] = Math.round(s.p95)
+    figures[`${key}.over1s`] = s.over1s
+    figures[`${key}.uplinkExtraS`] = Number(s.uplink.toFixed(1))
+  }
+
+  const header =
+    '| strategy | longest gap per viewer, s: p50 / p95 / **max** | viewers without video > 1 s | broadcasters publishing twice | publishing twice, s per broadcaster: mean / max | extra upload, broadcaster-seconds | all viewers on the target |\n| --- | --- | --- | --- | --- | --- | --- |'
+  const scenarios = (['promotion', 'rollback', 'death'] as const).map((scenario) =>
+    [
+      `**${SCENARIO_TEXT[scenario]}**`,
+      '',
+      header,
+      ...results.filter((r) => r.scenario === scenario).map(runRow),
+    ].join('\n'),
+  )
+  const saturated = stepResults.filter((step) => !fits(step)).map((s) => `${s.broadcasters}/${s.viewers}`)
+  const markdown = [
+    `Real WebRTC sessions: werift broadcasters and viewers in Node, each user its own \`createClient\` with \`whipDriver\` on werift peers, against the emulator's werift media nodes (real HTTP, ICE, DTLS, SRTP on loopback); the emulator runs in its own process, so clients and nodes each have one of the two cores. Every broadcaster sends 30 numbered VP8-like RTP frames a second plus 50 audio packets; ${RULES.viewersPerStream} viewers per broadcaster, each a separate client. werift does not decode video: every gap is between **RTP packets**, not decoded frames.`,
+    '',
+    `**Where the machine saturates** (each step held ${6} s; CPU as a share of one core; a step fits below ${pct(MAX_CPU)} CPU in both processes, event-loop p99 below ${MAX_DELAY_MS} ms and ${pct(MAX_LOSS)} frames lost):`,
+    '',
+    '| broadcasters/viewers | clients CPU | clients loop p99, ms | emulator CPU | emulator loop p99, ms | frames lost mean / worst viewer | delay p50 / p99, ms | start-up, s | fits |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...stepResults.map(stepRow),
+    '',
+    saturated.length === 0
+      ? `Every step fits; the scenarios run at ${size}/${size * RULES.viewersPerStream}.`
+      : `Saturated at ${saturated.join(', ')}; the scenarios run at ${size}/${size * RULES.viewersPerStream}${fixed > 0 ? ' (fixed by SCALE_BROADCASTERS)' : ', the largest step that fits'}.`,
+    '',
+    ...scenarios.flatMap((text) => [text, '']),
+    `Rules of the simulation (figures they set are not measurements): manifest ttl ${RULES.manifestTtlS} s, drain ${RULES.drainS} s, rollback after ${RULES.rollbackAfterS} s, DNS TTL ${RULES.dnsTtlS} s, teardowns at the times above, measured until ${RULES.afterS} s after the teardown (death: ${RULES.afterS * 3} s, DNS ${RULES.dnsTtlS + RULES.afterS} s). "All viewers on the target" for ours is bounded by the spread rule (moves between the lead of 2 s and the deadline minus the 5 s margin); a broadcaster publishing twice for ours keeps its old publish while viewers are still on the old node, until the teardown (by design, so the spread viewers keep their picture): its length is set by the drain, the extra upload is the figure to weigh. Double publishing is sampled on the nodes every 50 ms. Gaps are measured from the event (promotion, death) to the end of the run; the timeline marks a viewer "without video" after ${RULES.gapShownMs} ms.`,
+    '',
+    `Timeline (viewers per environment and viewers without video, wall-clock seconds): [bench/scale-timeline.svg](scale-timeline.svg).`,
+  ].join('\n')
+  return { title: 'Real-media swaps at scale (werift, issue 14)', markdown, figures }
+}

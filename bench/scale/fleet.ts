@@ -1,0 +1,170 @@
+/**
+ * The broadcasters and viewers of one run, each a user with its own client (one page each), on werift:
+ * the package's real `createClient` with `whipDriver` over werift peers on loopback.
+ *
+ * Strategies (the same users, the same cluster rules):
+ * - `ours`: the defaults (make-before-break, subscriber moves spread over the drain window, failover).
+ * - `bbm`: the same with `migration.makeBeforeBreak: false` (break-before-make).
+ * - `dns`: ./dns.ts, a client pinned to the environment its cached DNS answer names.
+ */
+import { RTCPeerConnection } from 'werift'
+
+import { createClient, whipDriver, type BlueGreenClient, type ClientOptions } from '../../src'
+import type { Session } from '../../src/session/Session'
+import { DnsUser, type DnsCache } from './dns'
+import { startSource, ViewerMeter, type Source } from './media'
+
+export type Strategy = 'ours' | 'bbm' | 'dns'
+
+/** werift gathers no loopback candidate unless told (the emulator's nodes listen on 127.0.0.1). */
+class LoopbackPeer extends RTCPeerConnection {
+  constructor(config?: ConstructorParameters<typeof RTCPeerConnection>[0]) {
+    super({ ...config, iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false })
+  }
+}
+
+/** Options every client of the run shares; `environment` pins it (the DNS users). */
+export function clientOptions(discovery: string, strategy: Strategy, environment?: string): ClientOptions {
+  return {
+    discovery,
+    driver: whipDriver({ RTCPeerConnection: LoopbackPeer as never }),
+    ...(strategy === 'bbm' ? { migration: { makeBeforeBreak: false } } : {}),
+    ...(environment ? { environment } : {}),
+  }
+}
+
+/** One user: a broadcaster (publishing `stream`) or a viewer of it. */
+export interface User {
+  readonly kind: 'publish' | 'subscribe'
+  readonly stream: string
+  /** The viewer's meter (undefined for broadcasters). */
+  readonly meter: ViewerMeter | undefined
+  /** The environment its session is live on now, if live. */
+  liveOn(): string | undefined
+  close(): Promise<void>
+}
+
+/** A user whose one client follows the manifest (`ours` and `bbm`). */
+class ClientUser implements User {
+  readonly meter: ViewerMeter | undefined
+  private readonly client: BlueGreenClient
+  private readonly session: Session
+
+  constructor(
+    readonly kind: 'publish' | 'subscribe',
+    readonly stream: string,
+    options: ClientOptions,
+    source: Source | undefined,
+  ) {
+    this.client = createClient(options)
+    const pending =
+      kind === 'publish'
+        ? this.client.publish({ streamName: stream, mediaStream: source?.mediaStream as never })
+        : this.client.subscribe({ streamName: stream, waitForStream: true })
+    pending.catch(() => undefined)
+    this.session = pending.session as unknown as Session
+    this.meter = kind === 'subscribe' ? new ViewerMeter() : undefined
+    const watch = (): void => this.meter?.watch(this.session.mediaStream)
+    this.session.on('statechange', watch)
+    this.session.on('migrated', watch)
+  }
+
+  liveOn(): string | undefined {
+    this.meter?.watch(this.session.mediaStream)
+    return this.session.state === 'live' || this.session.state === 'migrating'
+      ? this.session.environment
+      : undefined
+  }
+
+  close(): Promise<void> {
+    return this.client.close()
+  }
+}
+
+/** Everyone of one run. */
+export class Fleet {
+  readonly users: User[] = []
+  private readonly sources: Source[] = []
+  private broadcasters = 0
+
+  constructor(
+    private readonly discovery: string,
+    readonly strategy: Strategy,
+    private readonly viewersPerStream: number,
+    private readonly dns: DnsCache | undefined,
+  ) {}
+
+  get viewers(): User[] {
+    return this.users.filter((user) => user.kind === 'subscribe')
+  }
+
+  /** Adds broadcasters up to `total`, each with its viewers, and waits until every viewer has media. */
+  async grow(total: number, timeoutMs = 90_000): Promise<void> {
+    const added: User[] = []
+    for (; this.broadcasters < total; this.broadcasters += 1) {
+      const stream = `stage-${this.broadcasters}`
+      const source = startSource()
+      this.sources.push(source)
+      added.push(this.user('publish', stream, source))
+    }
+    await until(() => added.every((user) => user.liveOn() !== undefined), timeoutMs, 'broadcasters live')
+    for (const publisher of [...added]) {
+      for (let v = 0; v < this.viewersPerStream; v += 1) {
+        added.push(this.user('subscribe', publisher.stream, undefined))
+        await sleep(20) // viewers arrive over a moment, not in one millisecond
+      }
+    }
+    this.users.push(...added)
+    await until(
+      () => added.every((user) => user.meter === undefined || (user.liveOn() && user.meter.lastAt > 0)),
+      timeoutMs,
+      'viewers receiving media',
+    )
+  }
+
+  private user(kind: 'publish' | 'subscribe', stream: string, source: Source | undefined): User {
+    const index = this.users.length
+    if (this.strategy === 'dns' && this.dns) {
+      return new DnsUser(kind, stream, source, this.dns, index, (env) =>
+        createClient(clientOptions(this.discovery, 'dns', env)),
+      )
+    }
+    return new ClientUser(kind, stream, clientOptions(this.discovery, this.strategy), source)
+  }
+
+  /** Users live on each environment now. */
+  census(): {
+    green: { publishers: number; viewers: number }
+    blue: { publishers: number; viewers: number }
+  } {
+    const census = { green: { publishers: 0, viewers: 0 }, blue: { publishers: 0, viewers: 0 } }
+    for (const user of this.users) {
+      const env = user.liveOn()
+      if (env === 'green' || env === 'blue') {
+        census[env][user.kind === 'publish' ? 'publishers' : 'viewers'] += 1
+      }
+    }
+    return census
+  }
+
+  async close(): Promise<void> {
+    for (const source of this.sources) {
+      source.stop()
+    }
+    await Promise.all(this.users.map((user) => user.close().catch(() => undefined)))
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+export async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > deadline) {
+      throw new Error(`scale bench: timed out waiting for ${what}`)
+    }
+    await sleep(100)
+  }
+}
