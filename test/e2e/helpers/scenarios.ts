@@ -284,6 +284,8 @@ export interface OutageResult {
   viewerBackAfterPromotionMs: number
   /** From the promotion to the broadcaster's `reconnected` (ms). */
   broadcasterBackAfterPromotionMs: number
+  /** From the kill to the broadcaster's `reconnected` (ms). */
+  broadcasterBackAfterKillMs: number
   viewerEnvironment: string
   broadcasterEnvironment: string
   /** Frames presented in the 2 s after the viewer reconnected. */
@@ -305,10 +307,10 @@ export interface OutageResult {
 export async function outageScenario(
   browser: AnyBrowser,
   harness: HarnessServer,
-  { on = 'green' }: { on?: 'green' | 'blue' } = {},
+  { on = 'green', mode = 'reset' }: { on?: 'green' | 'blue'; mode?: KillMode } = {},
 ): Promise<OutageResult> {
   const other = on === 'green' ? 'blue' : 'green'
-  return withWorld(browser, harness, `outage-of-${on}`, async ({ emu, page, spec }) => {
+  return withWorld(browser, harness, `outage-of-${on}-${mode}`, async ({ emu, page, spec }) => {
     if (on === 'blue') {
       await emu.promote('blue', { drainSeconds: 600 })
     }
@@ -319,7 +321,7 @@ export async function outageScenario(
     await waitForFrames(page, 'sub', 30)
 
     const killedAt = await call(page, 'now')
-    await emu.kill(on)
+    await emu.kill(on, { mode })
     const event = async (id: string, name: string, timeoutMs: number): Promise<RecordedEvent> =>
       waitFor(
         `${id} to emit ${name}`,
@@ -354,11 +356,157 @@ export async function outageScenario(
       broadcasterDetectedAfterMs: Math.round(pubLost.at - killedAt),
       viewerBackAfterPromotionMs: Math.round(subBack.at - promotedAt),
       broadcasterBackAfterPromotionMs: Math.round(pubBack.at - promotedAt),
+      broadcasterBackAfterKillMs: Math.round(pubBack.at - killedAt),
       viewerEnvironment: info.environment,
       broadcasterEnvironment: pubInfo.environment,
       framesAfter: frames.filter((t) => t > subBack.at && t <= end).length,
       videoWidth: info.videoWidth,
       viewerAttempts: info.events.filter((e) => e.name === 'reconnecting' && e.at > killedAt).length,
+    }
+  })
+}
+
+/** A failover without an operator, measured (DESIGN 11). */
+export interface FailoverResult {
+  /** The viewer's outage: from the last frame of the dead connection to the first frame on the backup (ms). */
+  outageGapMs: number
+  /** From the kill to the viewer's first `reconnecting` (ms). */
+  viewerDetectedAfterMs: number
+  /** From the kill to the broadcaster's first `reconnecting` (ms). */
+  broadcasterDetectedAfterMs: number
+  /** From the kill to the viewer's `reconnected` on the backup (ms). */
+  viewerBackAfterMs: number
+  /** From the kill to the broadcaster's `reconnected` on the backup (ms): back live. */
+  broadcasterBackAfterMs: number
+  viewerEnvironment: string
+  broadcasterEnvironment: string
+  /** Frames presented in the 2 s after the viewer reconnected. */
+  framesAfter: number
+  /** Reconnect attempts the viewer made (`reconnecting` events). */
+  viewerAttempts: number
+  /** Whether the manifest changed (it must not: nobody promoted anything). */
+  revisionChanged: boolean
+}
+
+/** How production dies: `reset` (sockets reset, port closed) or `silent` (a partition: nothing answers). */
+export type KillMode = 'reset' | 'silent'
+
+/**
+ * Production (green, Stream Manager 1.x) dies under a broadcaster and a viewer while the manifest names blue
+ * (2.0) as `failover`; nobody promotes anything. Both sessions notice, find green unreachable and reconnect to
+ * blue by themselves. `driver` picks who carries the sessions (`auto`: the Red5 SDK where the loaded build can
+ * reach the environment, see {@link PromotionDriver}).
+ */
+export async function failoverScenario(
+  browser: AnyBrowser,
+  harness: HarnessServer,
+  { driver = 'auto', mode = 'reset' }: { driver?: PromotionDriver; mode?: KillMode } = {},
+): Promise<FailoverResult> {
+  return withWorld(browser, harness, `failover-${driver}-${mode}`, async ({ emu, page, spec }) => {
+    await emu.setRole('failover', 'blue')
+    await call(page, 'createClient', 'broadcaster', spec({ driver }))
+    await call(page, 'createClient', 'viewer', spec({ driver }))
+    await call(page, 'publish', 'broadcaster', 'stage', 'pub')
+    await call(page, 'subscribe', 'viewer', 'stage', 'sub')
+    await waitForFrames(page, 'sub', 30)
+    const revision = emu.revision
+
+    const killedAt = await call(page, 'now')
+    await emu.kill('green', { mode })
+    const event = async (id: string, name: string): Promise<RecordedEvent> =>
+      waitFor(
+        `${id} to emit ${name}`,
+        async () => firstEvent((await call(page, 'info', id)).events, name, killedAt),
+        30_000,
+      )
+    const [pubLost, subLost, pubBack, subBack] = await Promise.all([
+      event('pub', 'reconnecting'),
+      event('sub', 'reconnecting'),
+      event('pub', 'reconnected'),
+      event('sub', 'reconnected'),
+    ])
+    await waitFor('frames after the failover', async () =>
+      (await call(page, 'now')) > subBack.at + AFTER_MOVE_MS ? true : undefined,
+    )
+    const [info, frames, pubInfo] = await Promise.all([
+      call(page, 'info', 'sub'),
+      call(page, 'frames', 'sub'),
+      call(page, 'info', 'pub'),
+    ])
+    const end = subBack.at + AFTER_MOVE_MS
+    const lastOld = freezeStart(frames, killedAt, end) ?? NaN
+    const firstNew = frames.find((t) => t > subBack.at) ?? NaN
+    return {
+      outageGapMs: Math.round(firstNew - lastOld),
+      viewerDetectedAfterMs: Math.round(subLost.at - killedAt),
+      broadcasterDetectedAfterMs: Math.round(pubLost.at - killedAt),
+      viewerBackAfterMs: Math.round(subBack.at - killedAt),
+      broadcasterBackAfterMs: Math.round(pubBack.at - killedAt),
+      viewerEnvironment: info.environment,
+      broadcasterEnvironment: pubInfo.environment,
+      framesAfter: frames.filter((t) => t > subBack.at && t <= end).length,
+      viewerAttempts: info.events.filter((e) => e.name === 'reconnecting' && e.at > killedAt).length,
+      revisionChanged: emu.revision !== revision,
+    }
+  })
+}
+
+/** What Red5's SDK alone did when its production died. */
+export interface Red5AloneOutageResult {
+  /** From the kill to the SDK's first event saying the session ended or failed (ms), if any came. */
+  noticedAfterMs: number | undefined
+  /** That event's type. */
+  noticedBy: string | undefined
+  /** Frames presented in the last 2 s of the observation window (0: the picture never came back). */
+  framesAtTheEnd: number
+  /** How long the viewer was watched after the kill (ms). */
+  observedMs: number
+  /** The SDK's event types after the kill, in order, each once (`*.Time.Update` left out). */
+  eventsAfterKill: string[]
+}
+
+/** SDK events that tell an app its subscriber ended (11-14 and 15 names). */
+const RED5_ENDED = /Connection\.Closed|\.Fail|Unpublish|\.Stop|Disconnect/
+
+/**
+ * The baseline of {@link failoverScenario}: the viewer is Red5's SDK alone (test/e2e/page/red5Alone.ts),
+ * playing production's stream through its Stream Manager 1.x proxy, as a Red5 app without this package
+ * does; the broadcaster is ours. Production (green) dies with `mode`; the viewer is watched for
+ * `observeMs`: when did the SDK itself say something, and did the picture come back (it has nowhere to go:
+ * the SDK never retries, and the app knows no other environment).
+ */
+export async function red5AloneOutageScenario(
+  browser: AnyBrowser,
+  harness: HarnessServer,
+  { mode = 'reset', observeMs = 20_000 }: { mode?: KillMode; observeMs?: number } = {},
+): Promise<Red5AloneOutageResult> {
+  return withWorld(browser, harness, `red5-alone-${mode}`, async ({ emu, page, spec }) => {
+    await call(page, 'createClient', 'broadcaster', spec({ driver: 'whip' }))
+    await call(page, 'publish', 'broadcaster', 'stage', 'pub')
+    await call(page, 'red5AloneSubscribe', 'alone', emu.environments.green.streamManager, 'stage')
+    await waitFor('frames on the SDK-alone viewer', async () =>
+      (await call(page, 'red5AloneInfo', 'alone')).frames.length >= 30 ? true : undefined,
+    )
+    const killedAt = await call(page, 'now')
+    await emu.kill('green', { mode })
+    await waitFor(
+      'the observation window',
+      async () => ((await call(page, 'now')) > killedAt + observeMs ? true : undefined),
+      observeMs + 10_000,
+      250,
+    )
+    const { events, frames } = await call(page, 'red5AloneInfo', 'alone')
+    const ended = events.find((e) => e.at > killedAt && RED5_ENDED.test(e.name))
+    return {
+      noticedAfterMs: ended ? Math.round(ended.at - killedAt) : undefined,
+      noticedBy: ended?.name,
+      framesAtTheEnd: frames.filter((t) => t > killedAt + observeMs - 2000).length,
+      observedMs: observeMs,
+      eventsAfterKill: [
+        ...new Set(
+          events.filter((e) => e.at > killedAt && !e.name.endsWith('.Time.Update')).map((e) => e.name),
+        ),
+      ],
     }
   })
 }

@@ -10,6 +10,7 @@
  */
 import type * as Sdk from '../../../src/index'
 import { inboundCounters } from './peers'
+import { red5AloneApi } from './red5Alone'
 
 /** A client as the tests describe it (JSON, so it can cross page.evaluate). */
 export interface ClientSpec {
@@ -166,7 +167,10 @@ export function createApi(sdk: typeof Sdk) {
     return found
   }
 
+  const red5Alone = red5AloneApi(loadRed5proSdk)
   const api = {
+    ...red5Alone,
+
     /** Creates a client and waits for its first manifest; answers the selected environment. */
     async createClient(id: string, spec: ClientSpec): Promise<Sdk.EnvironmentInfo> {
       const driver =
@@ -292,6 +296,7 @@ export function createApi(sdk: typeof Sdk) {
     },
 
     async closeAll(): Promise<void> {
+      await red5Alone.red5AloneCloseAll()
       await Promise.all([...clients.values()].map((c) => c.close()))
       clients.clear()
     },
