@@ -37,6 +37,44 @@ function tiles(page: Page): Promise<{ title: string; environment: string; state:
   )
 }
 
+/** What every session tile should say: the broadcaster and `viewers` numbered viewers, live on `environment`. */
+function liveOn(
+  environment: string,
+  viewers: number[],
+): { title: string; environment: string; state: string }[] {
+  return [
+    { title: 'Broadcaster', environment, state: 'live' },
+    ...viewers.map((n) => ({ title: `Viewer ${n}`, environment, state: 'live' })),
+  ]
+}
+
+/**
+ * Opens the demo in a fresh browser context and runs `body`; fails on any page error, and on failure
+ * keeps a screenshot named `name` and prints the page's timeline.
+ */
+async function onDemoPage(
+  world: EngineWorld,
+  emu: Emulator,
+  name: string,
+  query: string,
+  body: (page: Page) => Promise<void>,
+): Promise<void> {
+  const context = await world.browser().newContext()
+  const page = await context.newPage()
+  const errors: string[] = []
+  try {
+    await openDemo(emu, page, errors, query)
+    await body(page)
+    expect(errors).toEqual([])
+  } catch (error) {
+    console.error(`[e2e] ${name} failed; screenshot: ${await screenshot(page, `${name}-failure`)}`)
+    console.error(`[e2e] timeline:\n${await page.textContent('#timeline').catch(() => '')}`)
+    throw error
+  } finally {
+    await context.close()
+  }
+}
+
 /** Registers the demo page suite for `world`'s engine. */
 export function demoSuite(world: EngineWorld): void {
   let emu: Emulator
@@ -57,12 +95,7 @@ export function demoSuite(world: EngineWorld): void {
 
   describe('the demo page', () => {
     it('shows both environments, plays the camera; a promote click moves every session on screen, rollback brings them back', async () => {
-      const context = await world.browser().newContext()
-      const page = await context.newPage()
-      const errors: string[] = []
-      try {
-        await openDemo(emu, page, errors)
-
+      await onDemoPage(world, emu, 'demo', '', async (page) => {
         // Both environments, with their Stream Manager generation and role.
         await expect.poll(() => page.textContent('#env-green')).toContain('production')
         expect(await page.textContent('#env-green')).toContain('1.x')
@@ -74,13 +107,7 @@ export function demoSuite(world: EngineWorld): void {
         await page.click('#golive')
         await page.click('#add-viewer')
         await page.click('#add-viewer')
-        await expect
-          .poll(() => tiles(page), { timeout: 20_000 })
-          .toEqual([
-            { title: 'Broadcaster', environment: 'green', state: 'live' },
-            { title: 'Viewer 1', environment: 'green', state: 'live' },
-            { title: 'Viewer 2', environment: 'green', state: 'live' },
-          ])
+        await expect.poll(() => tiles(page), { timeout: 20_000 }).toEqual(liveOn('green', [1, 2]))
         // The viewers show pictures, and the node counts them.
         await expect.poll(() => videoWidths(page)).toEqual([640, 640, 640])
         await expect
@@ -90,13 +117,7 @@ export function demoSuite(world: EngineWorld): void {
 
         await page.click('#env-blue button[data-op="promote"]')
         await expect.poll(() => page.textContent('#env-blue [data-roles]')).toBe('production')
-        await expect
-          .poll(() => tiles(page), { timeout: 25_000 })
-          .toEqual([
-            { title: 'Broadcaster', environment: 'blue', state: 'live' },
-            { title: 'Viewer 1', environment: 'blue', state: 'live' },
-            { title: 'Viewer 2', environment: 'blue', state: 'live' },
-          ])
+        await expect.poll(() => tiles(page), { timeout: 25_000 }).toEqual(liveOn('blue', [1, 2]))
         expect(await page.textContent('#timeline')).toMatch(/viewer 1: moved green → blue, interruption 0 ms/)
         // The page's own frame monitor reports what each viewer saw across its move.
         await expect
@@ -129,31 +150,14 @@ export function demoSuite(world: EngineWorld): void {
         // Rollback is another promotion: everyone comes back to green.
         await page.click('#rollback')
         await expect.poll(() => page.textContent('#env-green [data-roles]')).toBe('production')
-        await expect
-          .poll(() => tiles(page), { timeout: 25_000 })
-          .toEqual([
-            { title: 'Broadcaster', environment: 'green', state: 'live' },
-            { title: 'Viewer 1', environment: 'green', state: 'live' },
-            { title: 'Viewer 2', environment: 'green', state: 'live' },
-          ])
+        await expect.poll(() => tiles(page), { timeout: 25_000 }).toEqual(liveOn('green', [1, 2]))
         await expect.poll(() => videoWidths(page)).toEqual([640, 640, 640])
         expect(await page.textContent('#manifest')).toContain('"revision": 3')
-        expect(errors).toEqual([])
-      } catch (error) {
-        console.error(`[e2e] demo failed; screenshot: ${await screenshot(page, 'demo-failure')}`)
-        console.error(`[e2e] timeline:\n${await page.textContent('#timeline').catch(() => '')}`)
-        throw error
-      } finally {
-        await context.close()
-      }
+      })
     })
 
     it('sets the backup from the page; "Kill silently" on production moves the broadcaster and the viewer to it, Revive brings them back; the timeline shows the failover and the return', async () => {
-      const context = await world.browser().newContext()
-      const page = await context.newPage()
-      const errors: string[] = []
-      try {
-        await openDemo(emu, page, errors, '&stableMs=3000')
+      await onDemoPage(world, emu, 'demo-failover', '&stableMs=3000', async (page) => {
         await expect.poll(() => page.textContent('#backup')).toBe('none')
         await page.click('#env-blue button[data-op="backup"]')
         await expect.poll(() => page.textContent('#backup')).toBe('blue')
@@ -162,23 +166,13 @@ export function demoSuite(world: EngineWorld): void {
 
         await page.click('#golive')
         await page.click('#add-viewer')
-        await expect
-          .poll(() => tiles(page), { timeout: 20_000 })
-          .toEqual([
-            { title: 'Broadcaster', environment: 'green', state: 'live' },
-            { title: 'Viewer 1', environment: 'green', state: 'live' },
-          ])
+        await expect.poll(() => tiles(page), { timeout: 20_000 }).toEqual(liveOn('green', [1]))
         await expect.poll(() => videoWidths(page)).toEqual([640, 640])
 
         // A partition: green answers nothing and resets nothing; nobody promotes anything.
         await page.click('#env-green button[data-op="kill-silent"]')
         await expect.poll(() => page.textContent('#env-green [data-state]')).toContain('killed silently')
-        await expect
-          .poll(() => tiles(page), { timeout: 30_000 })
-          .toEqual([
-            { title: 'Broadcaster', environment: 'blue', state: 'live' },
-            { title: 'Viewer 1', environment: 'blue', state: 'live' },
-          ])
+        await expect.poll(() => tiles(page), { timeout: 30_000 }).toEqual(liveOn('blue', [1]))
         // The viewer plays the broadcaster again, on the backup.
         await expect
           .poll(() => page.textContent('#env-blue [data-sessions]'), { timeout: 10_000 })
@@ -191,15 +185,13 @@ export function demoSuite(world: EngineWorld): void {
         expect(timeline).toMatch(/killed green silently/)
         expect(await page.textContent('#manifest')).toContain('"production": "green"')
         await screenshot(page, 'demo-5-failover-after-silent-kill')
+        console.log(
+          `[figures] ${world.engine} demo page, silent kill of production with the backup set: ${(await page.$$eval('.tile [data-note]', (n) => n.map((x) => x.textContent))).join('; ')}`,
+        )
 
         // The partition heals: after the stable period the client returns, make-before-break.
         await page.click('#env-green button[data-op="revive"]')
-        await expect
-          .poll(() => tiles(page), { timeout: 30_000 })
-          .toEqual([
-            { title: 'Broadcaster', environment: 'green', state: 'live' },
-            { title: 'Viewer 1', environment: 'green', state: 'live' },
-          ])
+        await expect.poll(() => tiles(page), { timeout: 30_000 }).toEqual(liveOn('green', [1]))
         await expect
           .poll(() => page.textContent('#timeline'), { timeout: 10_000 })
           .toMatch(/recovered: green answered again; sessions return from blue/)
@@ -208,42 +200,19 @@ export function demoSuite(world: EngineWorld): void {
 
         await page.click('#env-blue button[data-op="backup"]')
         await expect.poll(() => page.textContent('#backup')).toBe('none')
-        expect(errors).toEqual([])
-      } catch (error) {
-        console.error(
-          `[e2e] demo failover failed; screenshot: ${await screenshot(page, 'demo-failover-failure')}`,
-        )
-        console.error(`[e2e] timeline:\n${await page.textContent('#timeline').catch(() => '')}`)
-        throw error
-      } finally {
-        await context.close()
-      }
+      })
     })
 
     it('the QA selector recreates the client on staging: its sessions run on blue, badged staging', async () => {
-      const context = await world.browser().newContext()
-      const page = await context.newPage()
-      const errors: string[] = []
-      try {
-        await openDemo(emu, page, errors)
+      await onDemoPage(world, emu, 'demo-qa', '', async (page) => {
         await page.click('#golive')
         await page.click('#add-viewer')
-        await expect
-          .poll(() => tiles(page), { timeout: 20_000 })
-          .toEqual([
-            { title: 'Broadcaster', environment: 'green', state: 'live' },
-            { title: 'Viewer 1', environment: 'green', state: 'live' },
-          ])
+        await expect.poll(() => tiles(page), { timeout: 20_000 }).toEqual(liveOn('green', [1]))
 
         await page.selectOption('#qa', 'staging')
         await expect.poll(() => page.textContent('#client-env')).toContain('blue · staging')
         // The same sessions start again on the new client, on staging.
-        await expect
-          .poll(() => tiles(page), { timeout: 20_000 })
-          .toEqual([
-            { title: 'Broadcaster', environment: 'blue', state: 'live' },
-            { title: 'Viewer 2', environment: 'blue', state: 'live' },
-          ])
+        await expect.poll(() => tiles(page), { timeout: 20_000 }).toEqual(liveOn('blue', [2]))
         await expect.poll(() => videoWidths(page)).toEqual([640, 640])
         expect(await page.textContent('.tile[data-environment="blue"] .badges')).toContain('staging')
         // The production client's sessions were closed, not left running.
@@ -254,14 +223,7 @@ export function demoSuite(world: EngineWorld): void {
           .poll(() => page.textContent('#env-blue [data-sessions]'))
           .toBe('1 publishing · 1 playing')
         await screenshot(page, 'demo-4-qa-on-staging')
-        expect(errors).toEqual([])
-      } catch (error) {
-        console.error(`[e2e] demo QA failed; screenshot: ${await screenshot(page, 'demo-qa-failure')}`)
-        console.error(`[e2e] timeline:\n${await page.textContent('#timeline').catch(() => '')}`)
-        throw error
-      } finally {
-        await context.close()
-      }
+      })
     })
   })
 }
