@@ -4,7 +4,8 @@
  */
 import { resolveEnvironment, type Environment } from './environment'
 import { BlueGreenError, closedError, isBlueGreenError } from './errors'
-import { Failover, type FailoverChange } from './failover'
+import { backupFor, Failover, type FailoverChange } from './failover'
+import { AnswerTimes, hedge } from './failoverHedge'
 import type { EnvelopeVerifier } from './discovery/dsse'
 import type { ClientEvents } from './events'
 import type { LoadResult, ManifestLoader } from './discovery/loadManifest'
@@ -63,6 +64,8 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   #handleCount = 0
   readonly #manifestListeners = new Set<(manifest: Manifest, previous: Manifest | undefined) => void>()
   readonly #failover: Failover
+  /** How fast each Stream Manager answered this client lately (what "overdue" means, DESIGN 11). */
+  readonly #answerTimes = new AnswerTimes()
 
   /** @internal Use {@link createClient}. */
   constructor(options: ClientOptions) {
@@ -354,7 +357,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       resolve: async (environment, kind, streamName, signal, connectionParams) => {
         const options = { signal, ...(connectionParams === undefined ? {} : { connectionParams }) }
         try {
-          return await this.resolveOn(environment, kind, streamName, options)
+          return await this.#resolveHedged(environment, kind, streamName, options)
         } catch (error) {
           // An unreachable production (DESIGN 11): fail over and answer from the backup at once.
           const manifest = this.#manifest
@@ -382,6 +385,62 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
         return () => void this.#manifestListeners.delete(listener)
       },
     }
+  }
+
+  /**
+   * `resolveOn` for a session, timed; while a backup exists for `environment` (DESIGN 11), hedged: a call
+   * that is overdue (see failoverHedge.ts) asks the failover to confirm an outage, and once it does, the
+   * backup answers instead of waiting for `timeoutMs` on a Stream Manager that stopped answering.
+   */
+  #resolveHedged(
+    environment: string,
+    kind: SessionKind,
+    streamName: string,
+    options: ResolveOptions & { signal: AbortSignal },
+  ): Promise<Assignment> {
+    const { clock } = this.env
+    const manifest = this.#manifest
+    const streamManager = manifest && own(manifest.environments, environment)?.streamManager
+    const timed = (signal: AbortSignal): Promise<Assignment> => {
+      const started = clock.now()
+      const record = (): void => {
+        if (streamManager !== undefined) {
+          this.#answerTimes.record(streamManager, clock.now() - started)
+        }
+      }
+      return this.resolveOn(environment, kind, streamName, { ...options, signal }).then(
+        (assignment) => {
+          record()
+          return assignment
+        },
+        (error: unknown) => {
+          // Answers about the stream or the cluster tell how fast it answers; failures do not.
+          if (isBlueGreenError(error, 'STREAM_NOT_FOUND', 'NO_CAPACITY')) {
+            record()
+          }
+          throw error
+        },
+      )
+    }
+    if (
+      manifest === undefined ||
+      streamManager === undefined ||
+      this.pinnedIn(manifest) ||
+      this.#failover.active !== undefined ||
+      backupFor(manifest, environment) === undefined
+    ) {
+      return timed(options.signal)
+    }
+    const overdueMs = this.#answerTimes.overdueAfterMs(streamManager)
+    return hedge(
+      clock,
+      overdueMs,
+      options.signal,
+      timed,
+      // Production must not answer a probe either (a refused call retrying is not overdue, it is down).
+      () => this.#failover.suspect(manifest, environment, Math.max(200, overdueMs / 2)),
+      (backup) => this.resolveOn(backup, kind, streamName, options),
+    )
   }
 
   /** Where sessions of this client belong in `manifest`; offline (or a vanished pinned one) is an error. */

@@ -107,3 +107,37 @@ describe('Failover.partner()', () => {
     failover.close()
   })
 })
+
+describe('Failover.suspect()', () => {
+  /** Production (127.0.0.1:1) answers or not; the backup (127.0.0.1:2) always answers. */
+  const world = (productionAnswers: boolean) => {
+    const clock = new ManualClock()
+    const env = resolveEnvironment({
+      clock,
+      fetch: (input: RequestInfo | URL) =>
+        String(input).startsWith('http://127.0.0.1:1') && !productionAnswers
+          ? Promise.reject(new TypeError('fetch failed'))
+          : Promise.resolve(new Response(null, { status: 404 })),
+      logger: undefined,
+    })
+    return new Failover(
+      env,
+      {},
+      () => base,
+      () => undefined,
+    )
+  }
+
+  it('a slow call on a production that still answers its probe is not an outage', async () => {
+    const failover = world(true)
+    expect(await failover.suspect(base, 'green', 200)).toBeUndefined()
+    expect(failover.active).toBeUndefined()
+  })
+
+  it('a production that answers neither the call nor the probe fails over to the answering backup', async () => {
+    const failover = world(false)
+    expect(await failover.suspect(base, 'green', 200)).toBe('blue')
+    expect(failover.active).toMatchObject({ from: 'green', to: 'blue' })
+    failover.close()
+  })
+})

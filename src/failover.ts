@@ -15,7 +15,7 @@
  * Written here rather than taken from a library: it is this SDK's own policy over its own manifest.
  */
 import type { Environment } from './environment'
-import { isBlueGreenError } from './errors'
+import { BlueGreenError, isBlueGreenError } from './errors'
 import type { Manifest } from './types'
 
 /** How the client fails over and comes back. All optional. */
@@ -152,6 +152,32 @@ export class Failover {
     return started !== undefined && started.from === environment ? started.to : undefined
   }
 
+  /**
+   * A call a session needs on `environment` is overdue (failoverHedge.ts): production is probed, bounded by
+   * `boundMs`; only when it gives no answer either is an outage reported (and confirmed by the backup
+   * answering, as for any other). A Stream Manager that answers its probe is slow, not gone: the call
+   * runs on. Resolves with the backup when the client is (now) failed over from `environment`.
+   */
+  async suspect(manifest: Manifest, environment: string, boundMs: number): Promise<string | undefined> {
+    if (this.#active === undefined && this.#confirming === undefined) {
+      const base = Object.hasOwn(manifest.environments, environment)
+        ? manifest.environments[environment]!.streamManager
+        : undefined
+      if (base === undefined || (await this.#answers(base, boundMs))) {
+        return undefined
+      }
+    }
+    return this.report(
+      manifest,
+      environment,
+      new BlueGreenError(
+        'TIMEOUT',
+        `${environment}'s Stream Manager did not answer a session's call, nor a probe within ${boundMs} ms.`,
+        { environment },
+      ),
+    )
+  }
+
   /** Stops probing. Idempotent. */
   close(): void {
     this.#closed = true
@@ -226,10 +252,10 @@ export class Failover {
   }
 
   /** True when the Stream Manager at `base` answers at all (any status below 500) within the probe bound. */
-  async #answers(base: string): Promise<boolean> {
+  async #answers(base: string, boundMs = this.#settings.probeTimeoutMs): Promise<boolean> {
     const { clock, fetch } = this.env
     const controller = new AbortController()
-    const timer = clock.setTimeout(() => controller.abort(), this.#settings.probeTimeoutMs)
+    const timer = clock.setTimeout(() => controller.abort(), boundMs)
     try {
       const response = await fetch(base, { method: 'GET', signal: controller.signal })
       void response.body?.cancel().catch(() => undefined)

@@ -118,6 +118,34 @@ describe('failover (DESIGN 11)', () => {
     expect(changes.filter((c) => c.reason === 'failover')).toHaveLength(1)
   })
 
+  it('fails over from a Stream Manager that stops answering (a partition) long before the call would time out', async () => {
+    const w = await world()
+    // The default 10 s timeout: only the hedge (an overdue call while the backup answers) can be quick.
+    const { client: broadcaster, changes } = w.client({ timeoutMs: 10_000 })
+    const publisher = await broadcaster.publish({ streamName: 'cam' })
+    w.green.fail({ kind: 'hang' })
+    w.driver.simulateDrop({ environment: 'green' })
+    const droppedAt = Date.now()
+    await until('the publisher live on blue', () => on(publisher) === 'blue', 8_000)
+    // Overdue = 4 x the slowest answer seen (loopback: a few ms), at least 400 ms; then one probe of blue.
+    expect(Date.now() - droppedAt).toBeLessThan(3_000)
+    expect(changes.map((c) => c.reason)).toEqual(['failover'])
+  })
+
+  it('does not fail over from a Stream Manager that is merely slower than usual when the backup does not answer', async () => {
+    const w = await world()
+    const { client: broadcaster, changes } = w.client({ timeoutMs: 10_000 })
+    const publisher = await broadcaster.publish({ streamName: 'cam' })
+    w.green.fail({ kind: 'hang' })
+    w.blue.fail({ kind: 'hang' })
+    w.driver.simulateDrop({ environment: 'green' })
+    await sleep(1_500)
+    w.green.heal()
+    await until('the publisher live again', () => publisher.state === 'live', 12_000)
+    expect(publisher.environment).toBe('green')
+    expect(changes).toEqual([])
+  })
+
   it("moves nowhere when the client's own network is down (the backup does not answer either)", async () => {
     const w = await world()
     const { client, changes } = w.client()
