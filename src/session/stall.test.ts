@@ -1,0 +1,91 @@
+/**
+ * A frozen source at the session level: the driver's stall signal becomes the session's `stalled` and
+ * `resumed` events, the session stays `live` and does not reconnect; a drop still reconnects. FakeDriver
+ * (the unit boundary) with a stall signal the test gives.
+ */
+import { afterEach, describe, expect, it } from 'vitest'
+
+import { recordEvents } from '../testing/recorder'
+import { FakeWorld } from './__fixtures__/world'
+import type { Driver } from './drivers/Driver'
+import { SESSION_EVENT_NAMES, type SessionEventMap } from './events'
+
+let cleanup: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const step of cleanup.reverse()) {
+    await step()
+  }
+  cleanup = []
+})
+
+/** FakeDriver's subscriptions, with a stall signal the test fires through `stall(true | false)`. */
+function stallingWorld() {
+  const world = new FakeWorld({
+    revision: 1,
+    roles: { production: 'green', staging: 'blue' },
+    environments: { green: {}, blue: {} },
+  })
+  const listeners: ((stalled: boolean) => void)[] = []
+  const base = world.driver
+  const driver: Driver = {
+    name: 'stalling',
+    publish: (target, options, signal) => base.publish(target, options, signal),
+    async subscribe(target, options, signal) {
+      const inner = await base.subscribe(target, options, signal)
+      return {
+        mediaStream: inner.mediaStream,
+        onEnd: (listener) => inner.onEnd(listener),
+        close: () => inner.close(),
+        onStall: (listener) => listeners.push(listener),
+      }
+    },
+  }
+  const { host, sessions } = world.client()
+  host.driverFor = () => Promise.resolve(driver)
+  cleanup.push(() => sessions.close())
+  const stall = (stalled: boolean): void => listeners.forEach((listener) => listener(stalled))
+  return { world, sessions, stall }
+}
+
+describe('a frozen source (DriverSession.onStall)', () => {
+  it('emits stalled then resumed, stays live and never reconnects', async () => {
+    const { world, sessions, stall } = stallingWorld()
+    const pub = sessions.publish({ streamName: 'cam' })
+    await world.clock.flush()
+    await pub
+    const pending = sessions.subscribe({ streamName: 'cam' })
+    await world.clock.flush()
+    const viewer = await pending
+    const events = recordEvents<SessionEventMap>(viewer, SESSION_EVENT_NAMES, { clock: world.clock })
+
+    stall(true)
+    stall(true) // a repeat is not a second stall
+    await world.clock.advance(10_000)
+    stall(false)
+
+    expect(events.names()).toEqual(['stalled', 'resumed'])
+    expect(events.events[0]?.args[0]).toEqual({ environment: 'green' })
+    expect(events.events[1]?.args[0]).toEqual({ environment: 'green', stalledMs: 10_000 })
+    expect(viewer.state).toBe('live')
+    expect(world.driver.openCount({ kind: 'subscribe' })).toBe(1)
+  })
+
+  it('a drop during a stall still reconnects (a dead path is not a frozen source)', async () => {
+    const { world, sessions, stall } = stallingWorld()
+    const pub = sessions.publish({ streamName: 'cam' })
+    await world.clock.flush()
+    await pub
+    const pending = sessions.subscribe({ streamName: 'cam' })
+    await world.clock.flush()
+    const viewer = await pending
+    const events = recordEvents<SessionEventMap>(viewer, SESSION_EVENT_NAMES, { clock: world.clock })
+
+    stall(true)
+    world.driver.simulateDrop({ kind: 'subscribe' })
+    await world.clock.advance(5000)
+
+    expect(events.names()).toContain('reconnecting')
+    expect(events.names()).toContain('reconnected')
+    expect(viewer.state).toBe('live')
+  })
+})
