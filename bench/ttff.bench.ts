@@ -13,6 +13,8 @@
  *   1.x: GET the edge, then WHEPClient through the `live` proxy (npm's 11.0.0, and the newest build);
  *   2.0 (SDK 13+): WHEPClient with `endpoint` = `{sm}/as/v1/proxy/whep/live/{stream}` +
  *   `connectionParams.nodeGroup`, the proxy picking the node (every build >= 13 in RED5PRO_SDK_BUILDS).
+ * Both media nodes answer WHEP in Red5's server-offer flavour (their offer, the viewer PATCHes its answer),
+ * for every variant.
  * Every request each page sent between the click and its first frame is listed (fetch and XHR), so the
  * round trips can be counted; CORS preflights (a browser's own OPTIONS before an OPTIONS, a POST of
  * application/sdp or a PATCH) are not visible to the page and come on top.
@@ -175,7 +177,9 @@ function toRun(v: Variant, state: TtffState): Run {
   const first = state.firstFrameAt
   return {
     ms: Math.round(first - state.clickAt),
-    requests: state.requests.filter((r) => r.at <= first).map((r) => `${r.method} ${describePath(r.url)}`),
+    requests: state.requests
+      .filter((r) => r.at <= first)
+      .map((r) => `${r.method} ${describePath(r.url)} @${Math.round(r.at - state.clickAt!)}`),
   }
 }
 
@@ -210,7 +214,14 @@ export default async function ttffBench(): Promise<BenchResult> {
   }
   requireDist()
   const list = variants()
-  const emu = await startEmulator({ latencyMs: LATENCY_MS, logger: false })
+  // Both nodes answer every WHEP POST with their own offer, as Red5 does (knowledge/red5pro-wire.md):
+  // without it the emulator's 'auto' would answer whipDriver's offer (RFC 9725), a flow Red5 never offers.
+  const emu = await startEmulator({
+    latencyMs: LATENCY_MS,
+    logger: false,
+    green: { whepFlavour: 'server-offer' },
+    blue: { whepFlavour: 'server-offer' },
+  })
   const { site, dir } = await startSite(list)
   const browser = await launchBrowser('chromium')
   const runs = new Map<string, Run[]>(list.map((v) => [v.key, []]))
@@ -282,12 +293,13 @@ function report(list: readonly Variant[], runs: ReadonlyMap<string, Run[]>): Ben
   }
   const sequences = list.map((v) => {
     const sample = runs.get(v.key)?.[0]
-    return `- ${GENERATION[v.environment]}, ${v.label} (${sample?.requests.length ?? 0}): ${sample?.requests.join(' → ') ?? ''}`
+    return `- ${GENERATION[v.environment]}, ${v.label} (${sample?.requests.length ?? 0}): ${sample?.requests.join(' → ') ?? ''} → first frame @${sample?.ms ?? '?'}`
   })
   const markdown = [
     `Real Chromium, real WebRTC (fake camera, VP8), the emulator on 127.0.0.1 with **${LATENCY_MS} ms added to every`,
     `Stream Manager and discovery request** (\`startEmulator({ latencyMs: ${LATENCY_MS} })\`; the delay is a rule of this`,
-    `simulation, media is not delayed). A broadcaster publishes on each environment; each viewer opens in a fresh`,
+    `simulation, media is not delayed). The nodes answer WHEP with their own offer, as Red5 does. A broadcaster`,
+    `publishes on each environment; each viewer opens in a fresh`,
     `browser context; time from the click on "play" to the first frame its <video> presented`,
     `(requestVideoFrameCallback). ${ROUNDS} rounds, variants interleaved, the start rotating every round.`,
     '',
@@ -301,8 +313,9 @@ function report(list: readonly Variant[], runs: ReadonlyMap<string, Run[]>): Ben
     '',
     ...ratios.map((r) => `- ${r}`),
     '',
-    'Requests each viewer sent between the click and its first frame (first run; CORS preflights, which the page',
-    'cannot see, come on top: one before each OPTIONS and POST, one before the first PATCH of a resource):',
+    'Requests each viewer sent between the click and its first frame, with when it was sent (@ms after the click;',
+    'first run; CORS preflights, which the page cannot see, come on top: one before each OPTIONS and POST, one',
+    'before the first PATCH of a resource), and when the first frame came:',
     '',
     ...sequences,
   ].join('\n')
