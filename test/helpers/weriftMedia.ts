@@ -17,6 +17,13 @@ export const LOOPBACK: RTCPeerConnectionConfig = {
   iceUseIpv6: false,
 }
 
+/** werift's RTCPeerConnection on loopback, for `whipDriver({ RTCPeerConnection: LoopbackPeer })`. */
+export class LoopbackPeer extends RTCPeerConnection {
+  constructor(config?: RTCPeerConnectionConfig) {
+    super({ ...config, ...LOOPBACK })
+  }
+}
+
 /** Where a test registers what to close after it (run in reverse order). */
 export type Cleanups = (() => unknown)[]
 

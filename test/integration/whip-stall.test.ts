@@ -1,17 +1,21 @@
 /**
  * The media watchdog with real media: whipDriver sessions (werift in Node) against the werift media node
  * over loopback, real ICE/DTLS/SRTP/RTCP. A broadcaster whose source freezes (it stops sending RTP but
- * stays connected) gives its viewer the stall signal and no end; a killed node ends both.
+ * stays connected) gives its viewer the stall signal and no end; a killed node ends both. The same through
+ * `createClient` and the emulator: the viewer's session emits `stalled` and no `reconnecting`; a killed
+ * environment makes it reconnect.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { MediaStream, MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket } from 'werift'
+import { MediaStream, MediaStreamTrack, RtpHeader, RtpPacket } from 'werift'
 
+import { createClient } from '../../src'
+import { startEmulator } from '../../src/emulator'
 import { startMediaNode, type MediaNode } from '../../src/emulator/mediaNode'
 import { isBlueGreenError } from '../../src/errors'
 import type { SignalingTarget } from '../../src/session/drivers/Driver'
 import { whipDriver } from '../../src/session/drivers/whip'
 import type { SessionKind } from '../../src/types'
-import { LOOPBACK } from '../helpers/weriftMedia'
+import { LoopbackPeer } from '../helpers/weriftMedia'
 
 const cleanups: (() => unknown)[] = []
 afterEach(async () => {
@@ -19,12 +23,6 @@ afterEach(async () => {
     await cleanup()
   }
 })
-
-class LoopbackPeer extends RTCPeerConnection {
-  constructor(config?: ConstructorParameters<typeof RTCPeerConnection>[0]) {
-    super({ ...config, ...LOOPBACK })
-  }
-}
 
 /** A camera and microphone stand-in that can freeze: 20 ms RTP on both tracks while `running`. */
 function freezableSource(): { stream: MediaStream; running: { value: boolean } } {
@@ -105,4 +103,42 @@ describe('whipDriver media watchdog with real media', () => {
     }
     expect(stalls).toEqual([true, false]) // the death was not mistaken for a frozen source
   }, 40_000)
+})
+
+describe('a session over a frozen source (createClient, the emulator, whipDriver over werift)', () => {
+  it('emits stalled and does not reconnect; resumed when media is back; reconnects when the environment is killed', async () => {
+    const emu = await startEmulator({ logger: false })
+    cleanups.push(() => emu.close())
+    const driver = whipDriver({ RTCPeerConnection: LoopbackPeer })
+    const broadcaster = createClient({ discovery: emu.discoveryUrl, driver })
+    const audience = createClient({ discovery: emu.discoveryUrl, driver })
+    cleanups.push(
+      () => broadcaster.close(),
+      () => audience.close(),
+    )
+    const source = freezableSource()
+    const publisher = await broadcaster.publish({
+      streamName: 'cam',
+      mediaStream: source.stream as unknown as globalThis.MediaStream,
+    })
+    const viewer = await audience.subscribe({ streamName: 'cam' })
+    const seen: string[] = []
+    for (const name of ['stalled', 'resumed', 'reconnecting', 'reconnected', 'failed'] as const) {
+      viewer.on(name, () => seen.push(name))
+      publisher.on(name, () => seen.push(`publisher ${name}`))
+    }
+
+    source.running.value = false
+    await vi.waitFor(() => expect(seen).toEqual(['stalled']), { timeout: 10_000 })
+    await new Promise((resolve) => setTimeout(resolve, 4000))
+    expect(seen).toEqual(['stalled'])
+    expect(viewer.state).toBe('live')
+
+    source.running.value = true
+    await vi.waitFor(() => expect(seen).toEqual(['stalled', 'resumed']), { timeout: 10_000 })
+
+    await emu.kill(viewer.environment as 'green' | 'blue')
+    await vi.waitFor(() => expect(seen).toContain('reconnecting'), { timeout: 10_000 })
+    expect(seen.slice(0, 2)).toEqual(['stalled', 'resumed'])
+  }, 60_000)
 })
