@@ -53,7 +53,10 @@ describe('hedge()', () => {
       400,
       undefined,
       () => new Promise<string>((resolve) => (answer = resolve)),
-      () => Promise.resolve((asked += 1) && undefined),
+      () => {
+        asked += 1
+        return Promise.resolve(undefined)
+      },
       () => Promise.resolve('elsewhere'),
     )
     await clock.advance(1_000)
@@ -66,7 +69,10 @@ describe('hedge()', () => {
       400,
       undefined,
       () => Promise.resolve('in time'),
-      () => Promise.resolve((asked += 1) && 'blue'),
+      () => {
+        asked += 1
+        return Promise.resolve('blue')
+      },
       () => Promise.resolve('elsewhere'),
     )
     expect(await quick).toBe('in time')

@@ -54,6 +54,32 @@ export function reconnectDelay(policyDelayMs: number, error: BlueGreenError, ran
   return Math.max(policyDelayMs, floor)
 }
 
+/**
+ * How soon a viewer looks again for a stream that is not there yet while a failover is in flux (DESIGN 11:
+ * "subscribers as soon as their stream is there"): its broadcaster is moving at that very moment, so the
+ * policy's growing backoff would only keep the picture away. A jittered 200-300 ms, for the first
+ * `FAILOVER_LOOK_FOR_MS` of the reconnect (bounded: a broadcaster that does not come is not waited for
+ * at this pace). @internal
+ */
+export const FAILOVER_LOOK_AGAIN_MS = 200
+/** See {@link FAILOVER_LOOK_AGAIN_MS}. @internal */
+export const FAILOVER_LOOK_FOR_MS = 5_000
+
+function failoverLookAgain(port: ReconnectPort, error: BlueGreenError, delayMs: number): number {
+  const { host } = port
+  const manifest = host.manifest()
+  if (
+    error.code !== 'STREAM_NOT_FOUND' ||
+    manifest === undefined ||
+    error.environment === undefined ||
+    host.env.clock.now() - port.startedAt > FAILOVER_LOOK_FOR_MS ||
+    host.failoverPartner?.(manifest, error.environment) === undefined
+  ) {
+    return delayMs
+  }
+  return Math.min(delayMs, FAILOVER_LOOK_AGAIN_MS + Math.floor(host.env.random() * 100))
+}
+
 /** Runs the loop until the session is back, gives up, or `port.signal` aborts. @internal */
 export async function reconnectLoop(port: ReconnectPort, firstError: BlueGreenError): Promise<void> {
   const { host, signal } = port
@@ -80,7 +106,7 @@ export async function reconnectLoop(port: ReconnectPort, firstError: BlueGreenEr
       )
       return
     }
-    const delayMs = reconnectDelay(answer.delayMs, error, random)
+    const delayMs = failoverLookAgain(port, error, reconnectDelay(answer.delayMs, error, random))
     logger.info(`${port.label}: reconnect attempt ${attempt} in ${delayMs} ms (${error.code})`)
     port.reconnecting({ attempt, delayMs, error })
     try {

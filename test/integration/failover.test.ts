@@ -146,6 +146,26 @@ describe('failover (DESIGN 11)', () => {
     expect(changes).toEqual([])
   })
 
+  it('a viewer on the backup before its broadcaster looks again within a few hundred ms, whatever its backoff says', async () => {
+    const w = await world()
+    // The broadcaster's client reconnects late; the viewer's policy would wait 4 s after its first try.
+    const { client: broadcaster } = w.client({ reconnect: { nextDelayMs: () => 1_000 } })
+    const { client: audience } = w.client({
+      reconnect: { nextDelayMs: ({ attempt }) => (attempt === 1 ? 20 : 4_000) },
+    })
+    const publisher = await broadcaster.publish({ streamName: 'cam' })
+    const viewer = await audience.subscribe({ streamName: 'cam' })
+    const attempts: number[] = []
+    viewer.on('reconnecting', ({ attempt }) => attempts.push(attempt))
+    kill(w, 'green')
+    const killedAt = Date.now()
+    await until('the broadcaster on blue', () => on(publisher) === 'blue', 5_000)
+    await until('the viewer on blue', () => on(viewer) === 'blue', 5_000)
+    // Back about when the broadcaster is (1 s), not after the 4 s backoff.
+    expect(Date.now() - killedAt).toBeLessThan(3_000)
+    expect(attempts.length).toBeGreaterThan(1)
+  })
+
   it("moves nowhere when the client's own network is down (the backup does not answer either)", async () => {
     const w = await world()
     const { client, changes } = w.client()
