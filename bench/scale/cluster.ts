@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url'
 
 import type { ClusterReply, ClusterRequest, EnvName, NodeCounts, NodeSample, ProcessLoad } from './protocol'
 
+const CLOSE_MS = 5000
+
 /** Distributes `Omit` over the request union (each op keeps its own fields). */
 type Op<T> = T extends unknown ? Omit<T, 'id'> : never
 
@@ -66,11 +68,18 @@ export async function startCluster(options: { failover?: EnvName; ttl?: number }
     samples: () => ask({ op: 'samples' }),
     load: () => ask({ op: 'load' }),
     close: async () => {
-      await ask({ op: 'close' }).catch(() => undefined)
-      child.disconnect()
-      if (child.exitCode === null) {
-        await new Promise((resolve) => child.once('exit', resolve))
+      // The cluster gets CLOSE_MS to close its servers and peers; a werift peer that hangs in close()
+      // must not hold the benchmark, so the process is then killed.
+      const exited = new Promise((resolve) =>
+        child.exitCode === null ? child.once('exit', resolve) : resolve(0),
+      )
+      const timer = setTimeout(() => child.kill('SIGKILL'), CLOSE_MS)
+      await Promise.race([ask({ op: 'close' }).catch(() => undefined), exited])
+      if (child.connected) {
+        child.disconnect()
       }
+      await exited
+      clearTimeout(timer)
     },
   }
 }

@@ -110,6 +110,10 @@ export class DnsUser implements User {
     return this.session.state === 'live' ? this.session.environment : undefined
   }
 
+  state(): string {
+    return this.session.state
+  }
+
   async close(): Promise<void> {
     clearInterval(this.timer)
     await this.client.close()

@@ -73,3 +73,9 @@ process.on('message', (message: ClusterRequest) => {
   )
 })
 send({ id: 0, ok: true, value: emu.discoveryUrl })
+// The parent went away without closing us (killed, crashed): do not linger as an orphan.
+process.once('disconnect', () => {
+  clearInterval(sampler)
+  setTimeout(() => process.exit(0), 3000).unref()
+  void emu.close().finally(() => process.exit(0))
+})

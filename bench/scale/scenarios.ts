@@ -56,6 +56,8 @@ export interface RunResult {
   readonly strategy: Strategy
   readonly broadcasters: number
   readonly viewers: number
+  /** Viewers that had video before the event (the others, a saturated start, are left out of the gaps). */
+  readonly withMedia: number
   /** Per viewer: the longest time without a video RTP packet after the event (ms). */
   readonly longestGaps: number[]
   /** Per broadcaster: seconds its stream was on both nodes (publishing twice). */
@@ -141,6 +143,7 @@ export async function run(scenario: Scenario, strategy: Strategy, broadcasters: 
     await sleep(1000)
     await cluster.samples()
     const t0 = Date.now()
+    const measured = fleet.viewers.filter((user) => (user.meter?.lastAt ?? 0) > 0)
     const target = scenario === 'rollback' ? 'green' : 'blue'
     const points: RunPoint[] = []
     let allMovedAt: number | undefined
@@ -164,7 +167,8 @@ export async function run(scenario: Scenario, strategy: Strategy, broadcasters: 
       strategy,
       broadcasters,
       viewers: fleet.viewers.length,
-      longestGaps: fleet.viewers.map((user) => user.meter?.longestGap(t0, end) ?? Number.NaN),
+      withMedia: measured.length,
+      longestGaps: measured.map((user) => user.meter?.longestGap(t0, end) ?? Number.NaN),
       doubleSeconds: doublePublishing(await cluster.samples(), streams, NODE_SAMPLE_MS),
       points,
       markers,

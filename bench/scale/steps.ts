@@ -16,6 +16,8 @@ const STEADY_MS = 6000
 export interface StepResult {
   readonly broadcasters: number
   readonly viewers: number
+  /** Viewers that received video by the end of the step's start-up. */
+  readonly withMedia: number
   readonly clients: ProcessLoad
   readonly cluster: ProcessLoad
   /** Frames lost, mean and worst viewer (share). */
@@ -36,6 +38,7 @@ export async function steps(sizes: readonly number[]): Promise<StepResult[]> {
   try {
     for (const size of sizes) {
       const started = Date.now()
+      process.stdout.write(`scale: growing to ${size} broadcasters\n`)
       await fleet.grow(size)
       const startSeconds = (Date.now() - started) / 1000
       await sleep(1000)
@@ -47,12 +50,15 @@ export async function steps(sizes: readonly number[]): Promise<StepResult[]> {
       await sleep(STEADY_MS)
       const clients = meter.take()
       const clusterLoad = await cluster.load()
-      const meters = fleet.viewers.flatMap((viewer) => (viewer.meter ? [viewer.meter] : []))
+      const meters = fleet.viewers.flatMap((viewer) =>
+        viewer.meter && viewer.meter.lastAt > 0 ? [viewer.meter] : [],
+      )
       const losses = meters.map((m) => m.loss())
       const delays = meters.flatMap((m) => m.delays)
       results.push({
         broadcasters: size,
-        viewers: meters.length,
+        viewers: fleet.viewers.length,
+        withMedia: meters.length,
         clients,
         cluster: clusterLoad,
         lossMean: losses.reduce((a, b) => a + b, 0) / losses.length,
@@ -61,6 +67,7 @@ export async function steps(sizes: readonly number[]): Promise<StepResult[]> {
         delayP99: percentile(delays, 99),
         startSeconds,
       })
+      process.stdout.write(`scale: step ${size}/${meters.length} measured\n`)
     }
   } finally {
     meter.stop()
