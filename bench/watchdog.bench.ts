@@ -160,18 +160,19 @@ function report(samples: Record<Mode, Sample[]>, facts: RunFacts): BenchResult {
   const sharedCpu = spread(over('shared', renderer))
   const perSessionTask = spread(over('per-session', task))
   const sharedTask = spread(over('shared', task))
+  const sharedVsPerSession = spread(ratios(over('shared', renderer), over('per-session', renderer)))
   const rows = MODES.map((mode) => {
     const ratio = mode === 'none' ? '1' : fmtSpread(spread(ratios(renderer(mode), renderer('none'))), 3)
     return `| ${LABEL[mode]} | ${fmtSpread(spread(renderer(mode)), 0)} | ${fmtSpread(spread(task(mode)), 0)} | ${ratio} |`
   })
   const markdown = [
-    `${SESSIONS} receiving peer connections on one page of Chromium ${facts.version} (headless, 2 shared cores; the page's ${facts.renderers} renderer process(es) measured), each getting an Opus stream from the other end of a loopback pair in a second page (another browser context and renderer process, not measured); ${facts.flowing} of ${SESSIONS} had media before measuring. The watch runs at the default viewer timings (a rule of the code: getStats() every 250 ms, 1 s inactivity, 0.5 s grace). ${REPETITIONS} repetitions, each running the three arms once in a rotating order over a ${WINDOW_MS / 1000} s window after ${SETTLE_MS / 1000} s of settling; median (min..max, spread) over the repetitions. Verdicts the watch gave on these healthy connections: ${facts.verdicts}${facts.why === '' ? '' : ` (${facts.why})`}.`,
+    `${SESSIONS} receiving peer connections on one page of Chromium ${facts.version} (headless, 2 shared cores; the ${facts.renderers} renderer process(es) started with the receiving page measured), each getting an Opus stream from the other end of a loopback pair in a second page (another browser context and renderer process, not measured); ${facts.flowing} of ${SESSIONS} had media before measuring. The watch runs at the default viewer timings (a rule of the code: getStats() every 250 ms, 1 s inactivity, 0.5 s grace). ${REPETITIONS} repetitions, each running the three arms once in a rotating order over a ${WINDOW_MS / 1000} s window after ${SETTLE_MS / 1000} s of settling; median (min..max, spread) over the repetitions. Verdicts the watch gave on these healthy connections: ${facts.verdicts}${facts.why === '' ? '' : ` (${facts.why})`}.`,
     '',
     '| arm | renderer CPU, ms per s | main-thread tasks, ms per s | renderer CPU / baseline |',
     '|---|---|---|---|',
     ...rows,
     '',
-    `Watch cost over the baseline of the same repetition, renderer CPU: one timer per session ${fmtSpread(perSessionCpu, 1)} ms/s, shared sweep ${fmtSpread(sharedCpu, 1)} ms/s (${fmt(sharedCpu.median / 10, 2)} % of one core for ${SESSIONS} sessions, ${fmt((sharedCpu.median * 1000) / SESSIONS, 0)} µs per session per second). Main-thread tasks: one timer per session ${fmtSpread(perSessionTask, 1)} ms/s, shared sweep ${fmtSpread(sharedTask, 1)} ms/s.`,
+    `Watch cost over the baseline of the same repetition, renderer CPU: one timer per session ${fmtSpread(perSessionCpu, 1)} ms/s, shared sweep ${fmtSpread(sharedCpu, 1)} ms/s (${fmt(sharedCpu.median / 10, 2)} % of one core for ${SESSIONS} sessions, ${fmt((sharedCpu.median * 1000) / SESSIONS, 0)} µs per session per second). Main-thread tasks: one timer per session ${fmtSpread(perSessionTask, 1)} ms/s, shared sweep ${fmtSpread(sharedTask, 1)} ms/s. Shared sweep / one timer per session, renderer CPU over the baseline, per repetition: ${fmtSpread(sharedVsPerSession, 2)}.`,
   ].join('\n')
   return {
     title: TITLE,
@@ -182,6 +183,7 @@ function report(samples: Record<Mode, Sample[]>, facts: RunFacts): BenchResult {
       watchdogPerSessionRendererMsPerS: Number(perSessionCpu.median.toFixed(2)),
       watchdogSharedTaskMsPerS: Number(sharedTask.median.toFixed(2)),
       watchdogPerSessionTaskMsPerS: Number(perSessionTask.median.toFixed(2)),
+      watchdogSharedVsPerSessionCpu: Number(sharedVsPerSession.median.toFixed(3)),
       watchdogVerdictsOnHealthy: facts.verdicts,
     },
   }
