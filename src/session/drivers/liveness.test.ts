@@ -314,3 +314,30 @@ describe('LivenessWatch: one timer for every watch of a page', () => {
     expect(clock.pending()).toBe(0)
   })
 })
+
+describe('LivenessWatch: a hung getStats()', () => {
+  it('holds up no other watch of the sweep, and is not read again while it hangs', async () => {
+    const clock = new ManualClock()
+    const hung = new TapePeer(clock)
+    hung.getStats = () => {
+      hung.reads += 1
+      return new Promise(() => undefined)
+    }
+    const healthy = new TapePeer(clock)
+    const verdicts: string[] = []
+    const watches = [hung, healthy].map(
+      (peer, i) =>
+        new LivenessWatch(peer, { clock, ...VIEWER }, (v) => verdicts.push(`${i} ${v.reason}`), quiet, 'w'),
+    )
+    watches.forEach((w) => w.start())
+    for (let t = 0; t < 2000; t += 250) {
+      healthy.arrive(['rtp'])
+      await clock.advance(250)
+    }
+    expect(healthy.reads).toBe(8)
+    expect(hung.reads).toBe(1)
+    await clock.advance(VIEWER.inactivityMs + VIEWER.graceMs + VIEWER.intervalMs) // the healthy one goes silent
+    expect(verdicts).toEqual(['1 lost'])
+    watches.forEach((w) => w.stop())
+  })
+})

@@ -15,8 +15,9 @@ export interface SweepMember {
 /** Polls its members every `intervalMs` while it has any; no timer while empty. @internal */
 export class Sweep {
   private readonly members = new Set<SweepMember>()
+  /** Members whose last poll has not settled: skipped by the next ticks, so one hung getStats() holds up no other. */
+  private readonly busy = new Set<SweepMember>()
   private timer: unknown
-  private running = false
 
   constructor(
     private readonly clock: Clock,
@@ -27,7 +28,7 @@ export class Sweep {
   /** Adds a member; its first poll comes with the next tick. */
   add(member: SweepMember): void {
     this.members.add(member)
-    if (this.timer === undefined && !this.running) {
+    if (this.timer === undefined) {
       this.schedule()
     }
   }
@@ -35,6 +36,7 @@ export class Sweep {
   /** Removes a member; the timer stops with the last one. */
   delete(member: SweepMember): void {
     this.members.delete(member)
+    this.busy.delete(member)
     if (this.members.size === 0) {
       if (this.timer !== undefined) {
         this.clock.clearTimeout(this.timer)
@@ -47,18 +49,19 @@ export class Sweep {
   private schedule(): void {
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined
-      void this.tick()
+      this.tick()
     }, this.intervalMs)
   }
 
-  private async tick(): Promise<void> {
-    this.running = true
-    try {
-      await Promise.all([...this.members].map((member) => member.poll()))
-    } finally {
-      this.running = false
+  private tick(): void {
+    for (const member of this.members) {
+      if (this.busy.has(member)) {
+        continue
+      }
+      this.busy.add(member)
+      void member.poll().finally(() => this.busy.delete(member))
     }
-    if (this.members.size > 0 && this.timer === undefined) {
+    if (this.members.size > 0) {
       this.schedule()
     }
   }
