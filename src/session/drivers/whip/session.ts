@@ -5,7 +5,7 @@
  * @internal
  */
 import { sleep, type Environment } from '../../../environment'
-import { abortedError, BlueGreenError, isBlueGreenError } from '../../../errors'
+import { abortedError, BlueGreenError } from '../../../errors'
 import { uniqueId } from '../../../internal/ids'
 import type { SessionKind } from '../../../types'
 import type { DriverPublishOptions, DriverSession, DriverSubscribeOptions, SignalingTarget } from '../Driver'
@@ -19,6 +19,7 @@ import {
 } from '../liveness'
 import { isUnpublishNotice, messageText, UNPUBLISH_CODE } from './channel'
 import { WhipSignalling, withConnectionParams } from './signalling'
+import { boundedStart } from './startup'
 import { Trickle } from './trickle'
 import { startWatch } from './watch'
 import {
@@ -68,6 +69,9 @@ export interface WhipDriverSession extends DriverSession {
   /** The peer connection (browser or werift), e.g. for `getStats()`. Do not close it: call `close()`. */
   readonly peerConnection: PeerConnectionLike
 }
+
+/** How long a viewer's SDP answer waits for its first local candidate, in ms (see waitForFirstCandidate). */
+const ANSWER_CANDIDATE_WAIT_MS = 50
 
 type Phase = 'starting' | 'live' | 'ended' | 'closed'
 
@@ -197,60 +201,15 @@ export class WhipSession implements WhipDriverSession {
   // ---------------------------------------------------------------- start-up
 
   private async run(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) {
-      throw abortedError(this.what, signal.reason)
-    }
-    const { clock } = this.settings.env
-    const startup = new AbortController()
-    const onAbort = (): void => startup.abort(abortedError(this.what, signal.reason))
-    signal.addEventListener('abort', onAbort, { once: true })
-    const timeout = clock.setTimeout(() => {
-      startup.abort(
-        new BlueGreenError(
-          'TIMEOUT',
-          `${this.what} did not get media flowing within ${this.settings.connectTimeoutMs} ms ` +
-            `(${redactUrl(this.target.endpoint)}). Check that UDP reaches the node, or raise connectTimeoutMs.`,
-          {
-            url: redactUrl(this.target.endpoint),
-            streamName: this.target.streamName,
-            environment: this.target.environment,
-          },
-        ),
-      )
-    }, this.settings.connectTimeoutMs)
-    const work = this.connect(startup.signal)
-    work.catch(() => undefined)
+    const { env, connectTimeoutMs } = this.settings
+    const bounds = { what: this.what, target: this.target, clock: env.clock, connectTimeoutMs, signal }
     try {
-      await new Promise<void>((resolve, reject) => {
-        const onStop = (): void => reject(startup.signal.reason)
-        if (startup.signal.aborted) {
-          onStop()
-          return
-        }
-        startup.signal.addEventListener('abort', onStop, { once: true })
-        work.then(
-          () => {
-            startup.signal.removeEventListener('abort', onStop)
-            resolve()
-          },
-          (error: unknown) => {
-            startup.signal.removeEventListener('abort', onStop)
-            reject(error)
-          },
-        )
-      })
-    } catch (error) {
-      if (!startup.signal.aborted) {
-        startup.abort(error)
-      }
-      const failure = toStartError(error, this.what, this.target)
-      this.log.warn(`${this.what} failed to start: ${failure.message}`)
+      await boundedStart(bounds, (startup) => this.connect(startup))
+    } catch (failure) {
+      this.log.warn(`${this.what} failed to start: ${(failure as Error).message}`)
       this.phase = 'closed'
       void this.teardown()
       throw failure
-    } finally {
-      clock.clearTimeout(timeout)
-      signal.removeEventListener('abort', onAbort)
     }
     if (this.phase !== 'starting') {
       // closed (or ended) while the last step was finishing
@@ -467,7 +426,9 @@ export class WhipSession implements WhipDriverSession {
       const answer = await pc.createAnswer()
       await pc.setLocalDescription(answer as never)
       this.checkpoint(signal)
-      if (!this.trickle.enabled) {
+      if (this.trickle.enabled) {
+        await this.waitForFirstCandidate(pc, signal)
+      } else {
         await this.waitForGathering(pc, signal)
       }
       await this.signalling.patchAnswer(
@@ -545,6 +506,24 @@ export class WhipSession implements WhipDriverSession {
       )
     } finally {
       settle()
+    }
+  }
+
+  /**
+   * A viewer's answer waits a moment (at most {@link ANSWER_CANDIDATE_WAIT_MS}) for the first local
+   * candidate, so the host candidates, gathered within milliseconds, ride on the answer: a node that
+   * needs the viewer's candidates to finish ICE then has them with the answer, not one trickle request
+   * (and its CORS preflight) later. The rest still trickles.
+   */
+  private async waitForFirstCandidate(pc: PeerConnectionLike, signal: AbortSignal): Promise<void> {
+    const { clock } = this.settings.env
+    const deadline = clock.now() + ANSWER_CANDIDATE_WAIT_MS
+    while (
+      !/^a=candidate:/m.test(pc.localDescription?.sdp ?? '') &&
+      pc.iceGatheringState !== 'complete' &&
+      clock.now() < deadline
+    ) {
+      await sleep(clock, 5, signal)
     }
   }
 
@@ -741,19 +720,4 @@ export class WhipSession implements WhipDriverSession {
     this.settings.env.clock.clearTimeout(handle)
     this.timers.delete(handle)
   }
-}
-
-function toStartError(error: unknown, what: string, target: SignalingTarget): BlueGreenError {
-  if (isBlueGreenError(error)) {
-    return error
-  }
-  return new BlueGreenError(
-    'MEDIA_FAILED',
-    `${what} failed: ${error instanceof Error ? error.message : String(error)}`,
-    {
-      cause: error,
-      streamName: target.streamName,
-      environment: target.environment,
-    },
-  )
 }
