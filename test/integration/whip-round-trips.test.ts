@@ -116,3 +116,60 @@ describe('whipDriver viewer: OPTIONS and POST together', () => {
     },
   )
 })
+
+/** How long after setLocalDescription() the browser-like peer below shows its candidates, in ms. */
+const GATHER_MS = 20
+
+/**
+ * werift behaving like a browser's peer connection: its candidates show in `localDescription` (and
+ * gathering completes) only GATHER_MS after `setLocalDescription()`, where werift has them at once.
+ */
+async function browserLikePeer(): Promise<new (config?: object) => RTCPeerConnection> {
+  const Loopback = await loopbackPeer()
+  const Peer = class extends Loopback {
+    #visibleAt = Number.POSITIVE_INFINITY
+    constructor(config?: object) {
+      super(config)
+      const set = this.setLocalDescription.bind(this)
+      this.setLocalDescription = (async (description?: never) => {
+        const done = await set(description)
+        this.#visibleAt = Date.now() + GATHER_MS
+        return done
+      }) as typeof set
+    }
+    override get localDescription(): RTCPeerConnection['localDescription'] {
+      const description = super.localDescription
+      if (description === null || Date.now() >= this.#visibleAt) {
+        return description
+      }
+      const sdp = description.sdp.replace(/^a=(candidate:|end-of-candidates).*\r?\n/gm, '')
+      return { ...description, sdp } as RTCPeerConnection['localDescription']
+    }
+    override get iceGatheringState(): RTCPeerConnection['iceGatheringState'] {
+      return Date.now() >= this.#visibleAt ? super.iceGatheringState : 'gathering'
+    }
+  }
+  return Peer as unknown as new (config?: object) => RTCPeerConnection
+}
+
+describe('whipDriver viewer: candidates on the answer', () => {
+  it('the PATCHed SDP answer carries the host candidates gathered just after it was made (server-offer node)', async () => {
+    const media = await startMediaNode({ name: 'rt', whepFlavour: 'server-offer' })
+    cleanups.push(() => media.close())
+    await publish(media)
+    const answers: string[] = []
+    const recording: typeof fetch = (input, init) => {
+      if (init?.method === 'PATCH' && new Headers(init.headers).get('content-type') === 'application/sdp') {
+        answers.push(String(init.body))
+      }
+      return fetch(input, init)
+    }
+    const driver = whipDriver({ RTCPeerConnection: (await browserLikePeer()) as never, fetch: recording })
+    const session = await driver.subscribe(target(media.url), {}, new AbortController().signal)
+    cleanups.push(() => session.close())
+
+    expect(answers).toHaveLength(1)
+    // The node can check them as soon as it has the answer, not one trickle request later.
+    expect(answers[0]).toMatch(/^a=candidate:.* 127\.0\.0\.1 /m)
+  })
+})
