@@ -89,7 +89,7 @@ function variants(): Variant[] {
       },
       {
         key: `${environment}ReadySerial`,
-        label: 'ours, ready(), OPTIONS before POST (before the cut)',
+        label: 'ours, ready(), before the cuts',
         environment,
         variant: 'ready-serial',
         ours: true,
@@ -278,7 +278,7 @@ function report(list: readonly Variant[], runs: ReadonlyMap<string, Run[]>): Ben
     const cut = median(of(`${environment}Ready`)) / median(of(`${environment}ReadySerial`))
     figures[`${environment}ReadyOverReadySerial`] = Number(cut.toFixed(2))
     ratios.push(
-      `${GENERATION[environment]}: ours with ready() / the same with the OPTIONS before the POST: **${cut.toFixed(2)}** (the cut)`,
+      `${GENERATION[environment]}: ours with ready() / the same before the cuts (OPTIONS before the POST, no candidates on the answer): **${cut.toFixed(2)}**`,
     )
     const baselines = list.filter((v) => !v.ours && v.environment === environment)
     for (const base of baselines) {

@@ -8,8 +8,9 @@
  * Variants:
  * - `cold`: nothing at load; at the click `createClient()` + `subscribe()` (discovery, assignment, signalling).
  * - `ready`: `createClient()` + `client.ready()` at load (the manifest is there); at the click `subscribe()`.
- * - `ready-serial`: `ready` with the page holding each WHEP POST until the OPTIONS before it has answered:
- *   what whipDriver did before it sent the two together (the same-run baseline of that cut).
+ * - `ready-serial`: `ready` with the page holding each WHEP POST until the OPTIONS before it has answered,
+ *   and taking the candidates out of the PATCHed SDP answer: what whipDriver did before it sent the two
+ *   together and let the answer wait for its first candidates (the same-run baseline of both cuts).
  * - `red5-sm1`: Red5's SDK alone, as Red5's testbed does with Stream Manager 1.x: at the click, GET the edge
  *   (`/streammanager/api/4.0/event/live/{stream}?action=subscribe`), then WHEPClient through the Stream
  *   Manager's `live` proxy (host = the Stream Manager, app `live`).
@@ -77,7 +78,14 @@ globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise
     await optionsInFlight.catch(() => undefined)
   }
   record(method, request ? request.url : String(input))
-  const response = realFetch(input, init)
+  const answer =
+    serial && method === 'PATCH' && new Headers(init?.headers).get('content-type') === 'application/sdp'
+  const response = answer
+    ? realFetch(input, {
+        ...init,
+        body: String(init?.body).replace(/^a=(candidate:|end-of-candidates).*\r?\n/gm, ''),
+      })
+    : realFetch(input, init)
   if (serial && method === 'OPTIONS') {
     optionsInFlight = response
   }
