@@ -1,6 +1,8 @@
 /** `Retry-After`: what is read as a wait, and the floor + jitter every retry of ours uses. */
 import { describe, expect, it } from 'vitest'
 
+import { postRetryDelay } from '../session/drivers/whip/http'
+import { stormControl } from './coordination'
 import { parseRetryAfter, retryAfterSpreadMs, retryAfterWait } from './retryAfter'
 
 const now = Date.parse('2026-11-26T10:00:00Z')
@@ -82,5 +84,27 @@ describe('retryAfterWait(): the floor, then jitter above it', () => {
     expect(retryAfterSpreadMs(60_000)).toBe(30_000)
     expect(retryAfterSpreadMs(60_002)).toBe(30_000)
     expect(retryAfterWait(0, () => 0.5)).toBe(500) // Retry-After: 0 is spread too
+  })
+})
+
+describe('postRetryDelay() (WHIP/WHEP POST answered 503 or 429)', () => {
+  it('is the Retry-After floor plus jitter, cut to maxRetryAfterMs', () => {
+    expect(postRetryDelay(1_000, 1, () => 0, 10_000)).toBe(1_000)
+    expect(postRetryDelay(1_000, 1, () => 0.5, 10_000)).toBe(1_500)
+    expect(postRetryDelay(30_000, 1, () => 0.5, 10_000)).toBe(12_500)
+  })
+
+  it('without Retry-After: full jitter over 500 ms doubling, at most 5 s', () => {
+    expect(postRetryDelay(undefined, 1, () => 0.5, 10_000)).toBe(250)
+    expect(postRetryDelay(undefined, 5, () => 0.5, 10_000)).toBe(2_500)
+  })
+
+  it('storm control off (the benchmark baseline): Retry-After exactly', () => {
+    stormControl.enabled = false
+    try {
+      expect(postRetryDelay(1_000, 1, () => 0.5, 10_000)).toBe(1_000)
+    } finally {
+      stormControl.enabled = true
+    }
   })
 })

@@ -5,12 +5,15 @@
  *
  * The injected `fetch` is used directly rather than through ky because ky's timeout and retry run on
  * global timers, and this driver must honour the injected clock, cancel everything from `close()`, and
- * retry only the POST (and only on 503/429), which is a five-line loop here.
+ * retry only the POST (and only on 503/429, waiting {@link postRetryDelay}), which is a five-line loop.
  * @internal
  */
 import type { Clock, FetchLike } from '../../../environment'
 import { abortedError, BlueGreenError, isBlueGreenError } from '../../../errors'
+import { fullJitterDelay } from '../../../internal/backoff'
 import { readBody } from '../../../internal/body'
+import { stormControl } from '../../../internal/coordination'
+import { retryAfterWait } from '../../../internal/retryAfter'
 
 /**
  * The largest WHIP/WHEP answer read, in bytes (64 KiB, the limit of manifests and assignments): an SDP
@@ -99,6 +102,27 @@ export async function sendRequest(
     clock.clearTimeout(timer)
     signal?.removeEventListener('abort', onAbort)
   }
+}
+
+/**
+ * The wait before POST attempt `attempt + 1` after a 503 or 429: the server's `Retry-After` (already parsed,
+ * cut to `maxRetryAfterMs`) as a floor with jitter above it (`retryAfterWait`: never earlier than asked, a
+ * crowd of viewers told "10 s" spread over 10-15 s instead of one wave); without one, capped exponential
+ * backoff with full jitter (500 ms doubling, at most 5 s).
+ * @internal
+ */
+export function postRetryDelay(
+  retryAfterMs: number | undefined,
+  attempt: number,
+  random: () => number,
+  maxRetryAfterMs: number,
+): number {
+  if (retryAfterMs === undefined) {
+    return fullJitterDelay(attempt, 500, 5000, random)
+  }
+  return stormControl.enabled
+    ? retryAfterWait(retryAfterMs, random, maxRetryAfterMs)
+    : Math.min(retryAfterMs, maxRetryAfterMs)
 }
 
 /** The body as text, refusing (unread) a declared length or (cut off) a stream over the limit. */

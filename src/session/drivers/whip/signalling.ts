@@ -6,13 +6,13 @@
  */
 import { sleep, type Environment } from '../../../environment'
 import { BlueGreenError, isBlueGreenError } from '../../../errors'
-import { fullJitterDelay } from '../../../internal/backoff'
 import { parseRetryAfter } from '../../../internal/retryAfter'
 import type { ConnectionParams, SessionKind } from '../../../types'
 import type { SignalingTarget } from '../Driver'
 import {
   describeErrorBody,
   parseIceServerLinks,
+  postRetryDelay,
   redactUrl,
   resolveResourceUrl,
   sendRequest,
@@ -145,10 +145,7 @@ export class WhipSignalling {
       }
       const retryAfter = parseRetryAfter(response.headers.get('retry-after'), env.clock.now())
       if ((response.status === 503 || response.status === 429) && attempt < maxPostAttempts) {
-        const delay =
-          retryAfter === undefined
-            ? fullJitterDelay(attempt, 500, 5000, env.random)
-            : Math.min(retryAfter, maxRetryAfterMs)
+        const delay = postRetryDelay(retryAfter, attempt, env.random, maxRetryAfterMs)
         this.log.info(`${this.what}: ${response.status} from the server, retrying in ${delay} ms`)
         await sleep(env.clock, delay, signal)
         continue
