@@ -69,6 +69,7 @@ export class DnsUser implements User {
     private readonly cache: DnsCache,
     private readonly index: number,
     private readonly pinned: (env: string) => BlueGreenClient,
+    private readonly onFailed: (error: unknown) => void,
   ) {
     this.meter = kind === 'subscribe' ? new ViewerMeter() : undefined
     this.env = cache.answer(index)
@@ -85,6 +86,7 @@ export class DnsUser implements User {
     pending.catch(() => undefined)
     const session = pending.session as unknown as Session
     session.on('statechange', () => this.meter?.watch(session.mediaStream))
+    session.on('failed', this.onFailed)
     return session
   }
 

@@ -59,6 +59,7 @@ class ClientUser implements User {
     readonly stream: string,
     options: ClientOptions,
     source: Source | undefined,
+    failures: Record<string, number>,
   ) {
     this.client = createClient(options)
     const pending =
@@ -71,6 +72,7 @@ class ClientUser implements User {
     const watch = (): void => this.meter?.watch(this.session.mediaStream)
     this.session.on('statechange', watch)
     this.session.on('migrated', watch)
+    this.session.on('failed', (error) => Fleet.count(failures, error))
   }
 
   liveOn(): string | undefined {
@@ -92,6 +94,13 @@ class ClientUser implements User {
 /** Everyone of one run. */
 export class Fleet {
   readonly users: User[] = []
+  /** Sessions that ended `failed`, by error code. */
+  readonly failures: Record<string, number> = {}
+
+  static count(failures: Record<string, number>, error: unknown): void {
+    const code = (error as { code?: string } | undefined)?.code ?? 'unknown'
+    failures[code] = (failures[code] ?? 0) + 1
+  }
   private readonly sources: Source[] = []
   private broadcasters = 0
   private created = 0
@@ -146,11 +155,17 @@ export class Fleet {
   private user(kind: 'publish' | 'subscribe', stream: string, source: Source | undefined): User {
     const index = this.created++
     if (this.strategy === 'dns' && this.dns) {
-      return new DnsUser(kind, stream, source, this.dns, index, (env) =>
-        createClient(clientOptions(this.discovery, 'dns', env)),
+      return new DnsUser(
+        kind,
+        stream,
+        source,
+        this.dns,
+        index,
+        (env) => createClient(clientOptions(this.discovery, 'dns', env)),
+        (error) => Fleet.count(this.failures, error),
       )
     }
-    return new ClientUser(kind, stream, clientOptions(this.discovery, this.strategy), source)
+    return new ClientUser(kind, stream, clientOptions(this.discovery, this.strategy), source, this.failures)
   }
 
   /** Users live on each environment now. */

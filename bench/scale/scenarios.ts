@@ -67,6 +67,8 @@ export interface RunResult {
   /** Seconds from the event until the last viewer was live on the new environment (undefined: never). */
   readonly allMovedS: number | undefined
   readonly seconds: number
+  /** Sessions that ended `failed`, by error code (start-up included). */
+  readonly failures: Record<string, number>
 }
 
 /** Seconds each stream was carried by both nodes, from the nodes' samples. */
@@ -174,6 +176,7 @@ export async function run(scenario: Scenario, strategy: Strategy, broadcasters: 
       markers,
       allMovedS: allMovedAt === undefined ? undefined : (allMovedAt - t0) / 1000,
       seconds: (Date.now() - started) / 1000,
+      failures: fleet.failures,
     }
   } finally {
     await fleet.close()
