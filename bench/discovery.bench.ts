@@ -5,18 +5,18 @@
  *
  * - Wire bytes are counted by a TCP relay in front of the loopback discovery server (bench/wire.ts):
  *   request lines, headers and bodies, both directions, as Node's fetch (undici) sends them.
- * - CPU is `process.cpuUsage()` (user + system, every thread) per call, the three operations interleaved
+ * - CPU is `process.cpuUsage()` (user + system, every thread) per call in a child pinned to one core
+ *   (bench/cpu/accept.ts, bench/stats.ts runPinned), the three operations interleaved
  *   in batches, over 5 repetitions: each figure is the median with its range.
  */
+import { fileURLToPath } from 'node:url'
+
 import { createClient } from '../src/client'
-import { EnvelopeVerifier, generateKeyPair, signManifest } from '../src/discovery/dsse'
-import { ManifestLoader } from '../src/discovery/loadManifest'
-import { memoryStorage, resolveEnvironment, type FetchLike } from '../src/environment'
-import { createHttp } from '../src/internal/http'
+import { memoryStorage, type FetchLike } from '../src/environment'
 import { stepClock } from '../test/helpers/clock'
 import { startManifestServer } from '../test/helpers/manifestServer'
 import { manifest, promoted } from '../test/helpers/manifests'
-import { cpuPerCall, fmt, fmtSpread, ratios, seeded, spread, type Spread } from './stats'
+import { fmt, fmtSpread, ratios, runPinned, seeded, spread, type Spread } from './stats'
 import type { BenchResult } from './types'
 import { countWire } from './wire'
 
@@ -92,6 +92,7 @@ async function simulatedHour(conditional: boolean): Promise<Hour> {
 }
 
 interface AcceptCost {
+  pinned: boolean
   parse: Spread
   plain: Spread
   signed: Spread
@@ -100,46 +101,16 @@ interface AcceptCost {
 }
 
 async function acceptCost(): Promise<AcceptCost> {
-  const key = await generateKeyPair()
-  const document = manifest({ revision: 42 })
-  const plainBytes = new TextEncoder().encode(JSON.stringify(document))
-  const envelope = await signManifest(plainBytes, [{ keyid: 'ops', privateKey: key.privateKeyPem }])
-  const signedBytes = new TextEncoder().encode(JSON.stringify(envelope))
-  const env = resolveEnvironment({ storage: memoryStorage() }, 'bench')
-  const http = createHttp(env, {
-    timeoutMs: 1000,
-    retries: 0,
-    backoffBaseMs: 1,
-    backoffCapMs: 1,
-    maxRetryAfterMs: 1,
-  })
-  const settings = { urls: [], rules: {}, timeoutMs: 1000, storageKey: 'bench' }
-  const plainLoader = new ManifestLoader(env, http, { ...settings, verifier: undefined })
-  const verifier = new EnvelopeVerifier([{ keyid: 'ops', publicKey: key.publicKey }], 1)
-  const signedLoader = new ManifestLoader(env, http, {
-    ...settings,
-    storageKey: 'bench-signed',
-    verifier: async () => verifier,
-  })
-  const cpu = await cpuPerCall(
-    [
-      { name: 'parse', fn: () => JSON.parse(new TextDecoder().decode(plainBytes)), batch: 5_000 },
-      { name: 'plain', fn: () => plainLoader.accept(plainBytes, 'application/json', 'bench'), batch: 150 },
-      {
-        name: 'signed',
-        fn: () => signedLoader.accept(signedBytes, 'application/json', 'bench'),
-        batch: 40,
-      },
-    ],
-    { rounds: 41, batch: 100, warmup: 500 },
+  const { pinned, result } = await runPinned<Record<'parse' | 'plain' | 'signed', number[]>>(
+    fileURLToPath(new URL('./cpu/accept.ts', import.meta.url)),
   )
-  const parse = cpu.get('parse')!
   return {
-    parse: spread(parse),
-    plain: spread(cpu.get('plain')!),
-    signed: spread(cpu.get('signed')!),
-    plainRatio: spread(ratios(cpu.get('plain')!, parse)),
-    signedRatio: spread(ratios(cpu.get('signed')!, parse)),
+    pinned,
+    parse: spread(result.parse),
+    plain: spread(result.plain),
+    signed: spread(result.signed),
+    plainRatio: spread(ratios(result.plain, result.parse)),
+    signedRatio: spread(ratios(result.signed, result.parse)),
   }
 }
 
@@ -177,7 +148,7 @@ export default async function discoveryBench(): Promise<BenchResult> {
     '',
     '### CPU cost of accepting a manifest (per call, same run)',
     '',
-    '`process.cpuUsage()` (user + system, all threads) over batches of calls, the three operations interleaved ' +
+    `\`process.cpuUsage()\` (user + system, all threads) of a child process ${cost.pinned ? 'pinned to one core (`taskset -c 0`: every hand-off to the WebCrypto thread costs the same in every run)' : 'NOT pinned (no taskset: figures may not repeat)'}, over batches of calls, the three operations interleaved ` +
       '(rotating order); each repetition reports the 10th percentile of its 41 rounds (the least disturbed: other tenants of the machine only add CPU); median of 5 repetitions (min..max, spread = (max - min) / median).',
     '',
     '| operation | CPU µs per call | ratio to JSON.parse |',

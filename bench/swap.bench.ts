@@ -23,8 +23,7 @@
  * cached answer expired (DNS), the moment from which every new session of every client goes to blue.
  *
  * Writes bench/swap-timeline.svg (sessions per environment over simulated time, both strategies, TTL 60 s).
- * Run alone: node --expose-gc --import tsx bench/run.ts swap (without --expose-gc the memory figure is
- * approximate).
+ * Run alone: npx tsx bench/run.ts swap
  */
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -34,7 +33,7 @@ import type { Session } from '../src/session/Session'
 import type { SessionKind } from '../src/types'
 import { startManifestServer, type ManifestServer } from '../test/helpers/manifestServer'
 import { manifest, promoted } from '../test/helpers/manifests'
-import { fmt, seeded, spread } from './stats'
+import { fmt, seeded } from './stats'
 import { DnsWorld } from './swap/dns'
 import { renderTimeline, type TimelinePoint } from './swap/svg'
 import { rate, world, type Rate, type World } from './swap/world'
@@ -64,13 +63,6 @@ function schedule(ttlS: number): { sessionsAt: number; flipAt: number; teardownA
   const sessionsAt = ttlS * 1000 + 1_000 // every client started (spread over one ttl)
   const flipAt = sessionsAt + 14_000
   return { sessionsAt, flipAt, teardownAt: flipAt + ttlS * 1000 + DRAIN_AFTER_TTL_MS }
-}
-
-function heapUsed(): number {
-  const gc = (globalThis as { gc?: () => void }).gc
-  gc?.()
-  gc?.()
-  return process.memoryUsage().heapUsed
 }
 
 interface PlanEntry {
@@ -185,7 +177,6 @@ async function runClient(label: string, ttlS: number, viewerLeadMs?: number): Pr
   const clients: BlueGreenClient[] = []
   const sawFlipAt: number[] = []
   try {
-    const heapStart = heapUsed()
     for (const { client: i, at } of clientStarts(ttlS * 1000)) {
       await w.runUntil(START + at)
       const channel = w.network.channel()
@@ -207,7 +198,6 @@ async function runClient(label: string, ttlS: number, viewerLeadMs?: number): Pr
       await client.ready()
     }
     await w.runUntil(START + sessionsAt)
-    const heapClients = heapUsed()
 
     const sessions: Session[] = []
     const movedAt = new Map<Session, number>()
@@ -223,7 +213,6 @@ async function runClient(label: string, ttlS: number, viewerLeadMs?: number): Pr
       session.on('failed', () => dropped.add(session))
       sessions.push(session)
     }
-    const heapSessions = heapUsed()
     const flipAt = START + flipOffset
     const deadline = START + teardownAt
     await w.runUntil(flipAt - 10_000)
@@ -250,11 +239,8 @@ async function runClient(label: string, ttlS: number, viewerLeadMs?: number): Pr
       notFound: rate(w.notFound, flipAt, deadline).total,
       timeline,
       extra: {
-        heapPerSessionBytes: (heapSessions - heapClients) / SESSIONS,
-        heapPerClientBytes: (heapClients - heapStart) / CLIENTS,
         discoveryRequests: discovery.requests.length,
         httpRequests: w.network.requests,
-        gc: (globalThis as { gc?: unknown }).gc === undefined ? 0 : 1,
       },
     }
   } finally {
@@ -429,10 +415,6 @@ export default async function swapBench(): Promise<BenchResult> {
   writeTimeline(ours(CHART_TTL_S), dnsOf(CHART_TTL_S))
 
   const chart = ours(CHART_TTL_S)
-  const heap = spread(outcomes.filter((o) => !isDns(o)).map((o) => o.extra['heapPerSessionBytes']! / 1024))
-  const memory =
-    `${fmt(heap.median, 1)} KiB (median of our ${heap.samples.length} runs, ${fmt(heap.min, 1)}..${fmt(heap.max, 1)})` +
-    (chart.extra['gc'] ? '' : ' (no `--expose-gc`: approximate)')
   const markdown = [
     `${SESSIONS.toLocaleString('en-US')} live sessions (${STREAMS} publishers, one client each; ${STREAMS * VIEWERS_PER_STREAM} subscribers, ` +
       `${VIEWERS_PER_STREAM} per stream, in ${VIEWER_CLIENTS} clients of ${VIEWERS_PER_CLIENT}), clients started spread over one ttl; ` +
@@ -464,7 +446,7 @@ export default async function swapBench(): Promise<BenchResult> {
       'moving only once every broadcaster has had the time to learn of the revision and move, so no viewer asks blue for a ' +
       'stream that is not there yet (`404`, retried at a fresh random moment of the rest of its window, never sooner than the reconnect backoff, DESIGN 5.3).',
     `- Ours at TTL ${CHART_TTL_S} s: ${chart.extra['discoveryRequests']} discovery requests (mostly 304), ${chart.extra['httpRequests']} HTTP requests in all. ` +
-      `Memory per session: ${memory} (heap delta / sessions, FakeDriver records included; a real driver holds an RTCPeerConnection instead).`,
+      'Memory per session is no longer reported: the heap delta moved between 6.6 and 8.8 KiB from run to run.',
     `- Why ${CLIENTS} clients: a broadcaster is one page publishing one stream, and publishers move the moment ` +
       'their client sees the revision, so 100 publishers in one client would all move in the same millisecond, a ' +
       'burst no real deployment makes. Viewers share clients of 100 (like 45 busy watch-party pages); each viewer still ' +
@@ -481,7 +463,6 @@ export default async function swapBench(): Promise<BenchResult> {
     figures[`ttl${ttlS}DnsReconnectAfterTeardownMs`] = dnsOf(ttlS).allOnNewMs - dnsOf(ttlS).teardownMs
     figures[`ttl${ttlS}DnsBlueSmPeak`] = dnsOf(ttlS).blueRate.peak
   }
-  figures['heapPerSessionBytes'] = Math.round(heap.median * 1024)
   figures['tunedNotFound'] = outcomes[1]!.notFound!
   return {
     title: 'Swap: 5,000 sessions through a promotion, against DNS (TTL 30, 60, 300 s)',
