@@ -54,8 +54,8 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   #inflight: Promise<void> | undefined
   #timer: unknown
   #failures = 0
-  /** While discovery fails: no revalidation on a session's behalf before this clock time (client-wide backoff). */
-  #retryAt = Number.NEGATIVE_INFINITY
+  /** Clock time of the next scheduled revalidation (the ttl timer, or the backoff after a failure). */
+  #next = 0
   #closed = false
   #verifier: Promise<EnvelopeVerifier> | undefined
   #sessionSettings: ResolvedSessionSettings
@@ -351,9 +351,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       fresh: (signal) => raceAbort(this.fresh(), signal, 'Waiting for the discovery manifest'),
       // Never rejects (DESIGN 5.1: the last good manifest serves while discovery fails).
       revalidate: (force) =>
-        force || this.#inflight || this.#due()
-          ? this.#revalidate(false).catch(() => undefined)
-          : Promise.resolve(),
+        force || this.#due() ? this.#revalidate(false).catch(() => undefined) : Promise.resolve(),
       resolve: async (environment, kind, streamName, signal, connectionParams) => {
         const options = { signal, ...(connectionParams === undefined ? {} : { connectionParams }) }
         try {
@@ -484,13 +482,13 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   }
 
   /**
-   * True when the manifest is at least its ttl old and discovery is not in its client-wide backoff after a
-   * failure (then the last good one serves until the backoff timer retries: many sessions never multiply
-   * the requests to a failing discovery server).
+   * True when the (accepted) manifest is at least its ttl old and the client's own next revalidation is
+   * due: after a failure that is its jittered backoff, so the last good manifest serves meanwhile and many
+   * sessions never multiply the requests to a failing discovery server.
    */
   #due(): boolean {
     const now = this.env.clock.now()
-    return !!this.#manifest && now - this.#validatedAt >= this.#manifest.ttl * 1000 && now >= this.#retryAt
+    return now - this.#validatedAt >= this.#manifest!.ttl * 1000 && now >= this.#next
   }
 
   /** What the client's selector picks in `manifest` (override first). @internal */
@@ -651,7 +649,6 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       return
     }
     this.#failures = 0
-    this.#retryAt = Number.NEGATIVE_INFINITY
     this.#validatedAt = this.env.clock.now()
     if (result.kind === 'accepted') {
       this.#adopt(result.manifest)
@@ -677,9 +674,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     if (manifest) {
       // Retry with capped exponential backoff and full jitter, never slower than the ttl.
       const cap = Math.min(manifest.ttl * 1000, 30_000)
-      const delayMs = Math.max(250, fullJitterDelay(this.#failures, 1_000, cap, this.env.random))
-      this.#retryAt = this.env.clock.now() + delayMs
-      this.#schedule(delayMs)
+      this.#schedule(Math.max(250, fullJitterDelay(this.#failures, 1_000, cap, this.env.random)))
     }
   }
 
@@ -688,6 +683,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       return
     }
     this.env.clock.clearTimeout(this.#timer)
+    this.#next = this.env.clock.now() + delayMs
     this.#timer = this.env.clock.setTimeout(() => {
       this.#timer = undefined
       this.#revalidate(false).catch((error: unknown) =>

@@ -38,7 +38,7 @@ export interface SessionHost {
    */
   fresh(signal: AbortSignal): Promise<Manifest>
   /**
-   * Called before every reconnect attempt: joins the revalidation in flight, or starts one when the
+   * Called before every reconnect attempt: revalidates (joining the revalidation in flight) when the
    * manifest is due, else resolves at once. Due means at least its ttl old (a dropped session does not make
    * the manifest stale) and, while discovery fails, not before the client's own jittered backoff allows the
    * next try; so every session of the client shares one revalidation. `force` (the benchmark's baseline
