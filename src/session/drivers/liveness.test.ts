@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { ManualClock } from '../../testing/ManualClock'
+import tape from './__fixtures__/werift-stats-tape.json'
 import { LivenessWatch, type LivenessSettings, type LivenessVerdict } from './liveness'
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
@@ -339,5 +340,52 @@ describe('LivenessWatch: a hung getStats()', () => {
     await clock.advance(VIEWER.inactivityMs + VIEWER.graceMs + VIEWER.intervalMs) // the healthy one goes silent
     expect(verdicts).toEqual(['1 lost'])
     watches.forEach((w) => w.stop())
+  })
+})
+
+/**
+ * Statistics recorded every 250 ms from a werift viewer and broadcaster (whipDriver) on the werift media
+ * node: media flowing 3 s, the broadcaster's source frozen 6 s (no RTP, connection kept), flowing 3 s,
+ * then the node killed 4 s. Fields the watch does not read were dropped.
+ */
+interface Tick {
+  readonly phase: string
+  readonly viewer: object[]
+  readonly broadcaster: object[]
+}
+
+describe('LivenessWatch on a recorded werift tape', () => {
+  const ticks = (tape as { ticks: Tick[] }).ticks
+
+  async function replay(side: 'viewer' | 'broadcaster', timings: Omit<LivenessSettings, 'clock'>) {
+    const clock = new ManualClock()
+    const start = clock.now()
+    const at = (): Tick => ticks[Math.min(ticks.length - 1, Math.floor((clock.now() - start) / 250))]!
+    const peer = {
+      connectionState: 'connected',
+      iceConnectionState: 'connected',
+      getStats: () => Promise.resolve(at()[side]),
+    }
+    const seen: string[] = []
+    const watch = new LivenessWatch(
+      peer,
+      { clock, ...timings },
+      (verdict) => seen.push(`${at().phase}: ${verdict.reason}`),
+      quiet,
+      side,
+      (stalled) => seen.push(`${at().phase}: ${stalled ? 'stalled' : 'resumed'}`),
+    )
+    watch.start()
+    await clock.advance(ticks.length * 250)
+    watch.stop()
+    return seen
+  }
+
+  it('viewer: the frozen source is a stall (resumed with media), the killed node a death', async () => {
+    expect(await replay('viewer', VIEWER)).toEqual(['frozen: stalled', 'flowing: resumed', 'killed: lost'])
+  })
+
+  it('broadcaster: alive through the frozen source (receiver reports go on), dead once the node is killed', async () => {
+    expect(await replay('broadcaster', BROADCASTER)).toEqual(['killed: lost'])
   })
 })
