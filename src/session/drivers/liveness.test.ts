@@ -269,6 +269,22 @@ describe('LivenessWatch: a broadcaster', () => {
     expect(run.stalls).toEqual([])
   })
 
+  it('a node that reports only every 3 s: its own cadence sets the allowance (no reconnect between reports), silence past 1.5 times it is a death', async () => {
+    const run = watch(BROADCASTER)
+    // Other feedback and STUN arrive every second; only the reports count once their cadence is known.
+    const rare = (t: number): Arrival[] => [
+      'send',
+      ...(every(t, 3000) ? (['rr'] as const) : []),
+      ...(every(t, 1000, 500) ? (['stun'] as const) : []),
+    ]
+    await run.play(30_050, rare) // the last report at 30 s
+    expect(run.verdicts).toEqual([])
+    await run.play(4000, (t) => (every(t, 1000, 500) ? ['send', 'stun'] : ['send'])) // within 1.5 x 3 s
+    expect(run.verdicts).toEqual([])
+    await run.play(2000, (t) => (every(t, 1000, 500) ? ['send', 'stun'] : ['send']))
+    expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+  })
+
   it('a node that never sent a receiver report: anything arriving keeps it (the fallback)', async () => {
     const run = watch(BROADCASTER)
     await run.play(20_000, (t) => ['send', ...(every(t, 1000) ? (['sr'] as const) : [])])

@@ -11,7 +11,8 @@
  *   it through `onStall` and keeps the connection; the path then counts as dead only after `frozenPathMs`
  *   with nothing at all arriving;
  * - a broadcaster whose node has sent RTCP receiver reports gets no new one (STUN answers alone do not
- *   keep it alive: a node whose media path froze may still answer them);
+ *   keep it alive: a node whose media path froze may still answer them), or none for 1.5 times the
+ *   longest of the last 8 gaps between its reports when that is longer (a node that reports rarely);
  * - any other connection receives nothing at all.
  * A connection disconnected (by these or by ICE) for `graceMs` is dead.
  *
@@ -49,6 +50,9 @@ export interface LivenessSettings {
  * (RFC 7675), so a live path shows something well within 5 s. @internal
  */
 export const FROZEN_PATH_MS = 5000
+
+/** How many recent gaps between receiver reports set a broadcaster's allowance (see `judge`). @internal */
+const REPORT_GAPS = 8
 
 /**
  * Default timings per session kind (`intervalMs`, `inactivityMs`, `graceMs`). A viewer receives media many
@@ -109,6 +113,9 @@ export class LivenessWatch implements SweepMember {
   private reportAt: number
   private sawMedia = false
   private sawReports = false
+  /** Gaps between the last receiver reports seen (ms, at most {@link REPORT_GAPS}), once two have come. */
+  private readonly reportGaps: number[] = []
+  private reportMoves = 0
   private stalled = false
   /** Why the connection counts as disconnected by its statistics (undefined: it does not). */
   private silence: string | undefined
@@ -206,6 +213,10 @@ export class LivenessWatch implements SweepMember {
       this.mediaAt = now
     }
     if (reports) {
+      if (this.reportMoves++ > 0) {
+        this.reportGaps.push(now - this.reportAt)
+        this.reportGaps.splice(0, this.reportGaps.length - REPORT_GAPS)
+      }
       this.reportAt = now
     }
     if (
@@ -225,9 +236,13 @@ export class LivenessWatch implements SweepMember {
     const was = this.silence
     if (this.sawMedia) {
       this.judgeViewer(now)
-    } else if (this.sawReports) {
+    } else if (this.sawReports && this.reportGaps.length > 0) {
+      // Once the node's cadence is known (two reports have come; until then anything arriving counts), a
+      // node that reports less often than inactivityMs allows is given 1.5 times its own longest recent
+      // gap instead, so that its publishers do not reconnect between two healthy reports.
+      const limit = Math.max(inactivityMs, 1.5 * Math.max(0, ...this.reportGaps))
       const quiet = now - this.reportAt
-      this.silence = quiet >= inactivityMs ? `no receiver report from the node for ${quiet} ms` : undefined
+      this.silence = quiet >= limit ? `no receiver report from the node for ${quiet} ms` : undefined
     } else {
       const quiet = now - this.pathAt
       this.silence = quiet >= inactivityMs ? `nothing received for ${quiet} ms` : undefined
