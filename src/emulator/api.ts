@@ -1,6 +1,7 @@
 /**
  * The emulator's public interface: what `startEmulator()` resolves with, and the options of its actions.
- * @internal Import them through `red5pro-bluegreen/emulator`.
+ * Import them through `red5pro-bluegreen/emulator` (this comment carries no internal tag: one here
+ * would strip the import below it from the published .d.ts).
  */
 import type { EnvironmentState, Manifest } from '../types'
 import type {

@@ -2,7 +2,8 @@
  * The emulator's data types: its options, what it reports about its environments (state, events), the
  * media node it runs, and what a Stream Manager handler is told. Types only: every emulator room imports
  * them from here, so none of them imports another one back.
- * @internal Import them through `red5pro-bluegreen/emulator`.
+ * Import them through `red5pro-bluegreen/emulator` (this comment carries no internal tag: one here
+ * would strip the import below it from the published .d.ts).
  */
 import type { Logger } from '../environment'
 import type { EnvironmentState, Manifest, StreamManagerApi } from '../types'
