@@ -377,6 +377,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
               selectEnvironment(manifest, this.#selector(manifest)).name,
               environment,
             ),
+      failoverInFlux: () => this.#failover.inFlux(),
       driverFor,
       onManifest: (listener) => {
         this.#manifestListeners.add(listener)

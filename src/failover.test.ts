@@ -95,8 +95,11 @@ describe('Failover.partner()', () => {
     expect(failover.partner(base, 'green', 'green')).toBeUndefined()
 
     await failover.report(base, 'green', new BlueGreenError('TIMEOUT', 'x'))
-    expect(failover.partner(base, 'green', 'blue')).toBe('green')
+    // Production is not offered while it has not answered a probe since the failover began.
+    expect(failover.partner(base, 'green', 'blue')).toBeUndefined()
     expect(failover.partner(base, 'green', 'green')).toBe('blue')
+    await clock.advance(100) // the first probe: production answers (this fetch answers 200)
+    expect(failover.partner(base, 'green', 'blue')).toBe('green')
     expect(failover.partner(base, 'green', 'elsewhere')).toBeUndefined()
 
     failover.endForRevision(4) // ended at clock time t

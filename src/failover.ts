@@ -96,6 +96,15 @@ export class Failover {
       : selected
   }
 
+  /** A failover runs, or ended less than `stableMs + probeIntervalMs` ago (other clients may not have returned yet). */
+  inFlux(): boolean {
+    const { stableMs, probeIntervalMs } = this.#settings
+    return (
+      this.#active !== undefined ||
+      (this.#endedAt !== undefined && this.env.clock.now() - this.#endedAt < stableMs + probeIntervalMs)
+    )
+  }
+
   /**
    * The other half of the failover pair for a subscriber whose stream is not on `environment`, while a
    * failover is in flux: during one, and for `stableMs + probeIntervalMs` after it ended (other clients,
@@ -104,19 +113,19 @@ export class Failover {
    * times (a staging stream of the same name must never serve production viewers), `undefined`.
    */
   partner(manifest: Manifest, selected: string, environment: string): string | undefined {
-    const now = this.env.clock.now()
-    const { stableMs, probeIntervalMs } = this.#settings
-    const inFlux =
-      this.#active !== undefined ||
-      (this.#endedAt !== undefined && now - this.#endedAt < stableMs + probeIntervalMs)
-    if (!inFlux) {
+    if (!this.inFlux()) {
       return undefined
     }
     const backup = backupFor(manifest, selected)
     if (backup === undefined) {
       return undefined
     }
-    return environment === selected ? backup : environment === backup ? selected : undefined
+    if (environment === backup) {
+      // During the failover, production only once it answers its probes again: asking a Stream Manager
+      // that is known not to answer would hold the viewer for a whole timeout.
+      return this.#active !== undefined && this.#upSince === undefined ? undefined : selected
+    }
+    return environment === selected ? backup : undefined
   }
 
   /** A new revision ends any failover: the operator has acted (promoted the backup, or confirmed production). */

@@ -53,6 +53,8 @@ export interface SessionHost {
    * `undefined`. Never for a pinned client.
    */
   failoverPartner?(manifest: Manifest, environment: string): string | undefined
+  /** True while a failover runs or has just ended (DESIGN 11): streams are moving between the pair. */
+  failoverInFlux?(): boolean
   /**
    * Asks `environment`'s Stream Manager where to publish or play `streamName`.
    * @throws {BlueGreenError} `STREAM_NOT_FOUND`, `NO_CAPACITY`, `ENVIRONMENT_OFFLINE`, `ENVIRONMENT_UNKNOWN`,

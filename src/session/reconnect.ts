@@ -73,7 +73,7 @@ function failoverLookAgain(port: ReconnectPort, error: BlueGreenError, delayMs: 
     manifest === undefined ||
     error.environment === undefined ||
     host.env.clock.now() - port.startedAt > FAILOVER_LOOK_FOR_MS ||
-    host.failoverPartner?.(manifest, error.environment) === undefined
+    host.failoverInFlux?.() !== true
   ) {
     return delayMs
   }
