@@ -4,8 +4,8 @@
  */
 import { resolveEnvironment, type Environment } from './environment'
 import { BlueGreenError, closedError, isBlueGreenError } from './errors'
-import { backupFor, Failover, type FailoverChange } from './failover'
-import { AnswerTimes, hedge } from './failoverHedge'
+import { Failover, type FailoverChange } from './failover'
+import type { AnswerTimes } from './failoverHedge'
 import type { EnvelopeVerifier } from './discovery/dsse'
 import type { ClientEvents } from './events'
 import type { LoadResult, ManifestLoader } from './discovery/loadManifest'
@@ -65,7 +65,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   readonly #manifestListeners = new Set<(manifest: Manifest, previous: Manifest | undefined) => void>()
   readonly #failover: Failover
   /** How fast each Stream Manager answered this client lately (what "overdue" means, DESIGN 11). */
-  readonly #answerTimes = new AnswerTimes()
+  #answerTimes: AnswerTimes | undefined
 
   /** @internal Use {@link createClient}. */
   constructor(options: ClientOptions) {
@@ -387,58 +387,29 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   }
 
   /**
-   * `resolveOn` for a session, timed; while a backup exists for `environment` (DESIGN 11), hedged: a call
-   * that is overdue (see failoverHedge.ts) asks the failover to confirm an outage, and once it does, the
-   * backup answers instead of waiting for `timeoutMs` on a Stream Manager that stopped answering.
+   * `resolveOn` for a session, timed, and hedged while a backup exists (DESIGN 11, failoverHedge.ts).
+   * Loaded with the first session's call, so `createClient` alone does not carry it.
    */
-  #resolveHedged(
+  async #resolveHedged(
     environment: string,
     kind: SessionKind,
     streamName: string,
     options: ResolveOptions & { signal: AbortSignal },
   ): Promise<Assignment> {
-    const { clock } = this.env
+    const { AnswerTimes, resolveHedged } = await import('./failoverHedge')
+    this.#answerTimes ??= new AnswerTimes()
     const manifest = this.#manifest
-    const streamManager = manifest && own(manifest.environments, environment)?.streamManager
-    const timed = (signal: AbortSignal): Promise<Assignment> => {
-      const started = clock.now()
-      const record = (): void => {
-        if (streamManager !== undefined) {
-          this.#answerTimes.record(streamManager, clock.now() - started)
-        }
-      }
-      return this.resolveOn(environment, kind, streamName, { ...options, signal }).then(
-        (assignment) => {
-          record()
-          return assignment
-        },
-        (error: unknown) => {
-          // Answers about the stream or the cluster tell how fast it answers; failures do not.
-          if (isBlueGreenError(error, 'STREAM_NOT_FOUND', 'NO_CAPACITY')) {
-            record()
-          }
-          throw error
-        },
-      )
-    }
-    if (
-      manifest === undefined ||
-      streamManager === undefined ||
-      this.pinnedIn(manifest) ||
-      this.#failover.active !== undefined ||
-      backupFor(manifest, environment) === undefined
-    ) {
-      return timed(options.signal)
-    }
-    const overdueMs = this.#answerTimes.overdueAfterMs(streamManager)
-    return hedge(
-      clock,
-      overdueMs,
+    return resolveHedged(
+      {
+        clock: this.env.clock,
+        manifest,
+        pinned: manifest !== undefined && this.pinnedIn(manifest),
+        failover: this.#failover,
+        times: this.#answerTimes,
+        resolveOn: (where, signal) => this.resolveOn(where, kind, streamName, { ...options, signal }),
+      },
+      environment,
       options.signal,
-      timed,
-      // Production must not answer a probe either (a refused call retrying is not overdue, it is down).
-      () => this.#failover.suspect(manifest, environment, Math.max(200, overdueMs / 2)),
-      (backup) => this.resolveOn(backup, kind, streamName, options),
     )
   }
 

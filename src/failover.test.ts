@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { resolveEnvironment } from './environment'
 import { BlueGreenError } from './errors'
 import { backupFor, Failover } from './failover'
+import { suspect } from './failoverHedge'
 import { ManualClock } from './testing/ManualClock'
 import type { Manifest } from './types'
 
@@ -133,13 +134,13 @@ describe('Failover.suspect()', () => {
 
   it('a slow call on a production that still answers its probe is not an outage', async () => {
     const failover = world(true)
-    expect(await failover.suspect(base, 'green', 200)).toBeUndefined()
+    expect(await suspect(failover, base, 'green', 200)).toBeUndefined()
     expect(failover.active).toBeUndefined()
   })
 
   it('a production that answers neither the call nor the probe fails over to the answering backup', async () => {
     const failover = world(false)
-    expect(await failover.suspect(base, 'green', 200)).toBe('blue')
+    expect(await suspect(failover, base, 'green', 200)).toBe('blue')
     expect(failover.active).toMatchObject({ from: 'green', to: 'blue' })
     failover.close()
   })

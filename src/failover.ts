@@ -15,7 +15,7 @@
  * Written here rather than taken from a library: it is this SDK's own policy over its own manifest.
  */
 import type { Environment } from './environment'
-import { BlueGreenError, isBlueGreenError } from './errors'
+import { isBlueGreenError } from './errors'
 import type { Manifest } from './types'
 
 /** How the client fails over and comes back. All optional. */
@@ -161,32 +161,6 @@ export class Failover {
     return started !== undefined && started.from === environment ? started.to : undefined
   }
 
-  /**
-   * A call a session needs on `environment` is overdue (failoverHedge.ts): production is probed, bounded by
-   * `boundMs`; only when it gives no answer either is an outage reported (and confirmed by the backup
-   * answering, as for any other). A Stream Manager that answers its probe is slow, not gone: the call
-   * runs on. Resolves with the backup when the client is (now) failed over from `environment`.
-   */
-  async suspect(manifest: Manifest, environment: string, boundMs: number): Promise<string | undefined> {
-    if (this.#active === undefined && this.#confirming === undefined) {
-      const base = Object.hasOwn(manifest.environments, environment)
-        ? manifest.environments[environment]!.streamManager
-        : undefined
-      if (base === undefined || (await this.#answers(base, boundMs))) {
-        return undefined
-      }
-    }
-    return this.report(
-      manifest,
-      environment,
-      new BlueGreenError(
-        'TIMEOUT',
-        `${environment}'s Stream Manager did not answer a session's call, nor a probe within ${boundMs} ms.`,
-        { environment },
-      ),
-    )
-  }
-
   /** Stops probing. Idempotent. */
   close(): void {
     this.#closed = true
@@ -194,7 +168,7 @@ export class Failover {
   }
 
   async #confirm(manifest: Manifest, from: string, to: string): Promise<ActiveFailover | undefined> {
-    const backupAnswers = await this.#answers(manifest.environments[to]!.streamManager)
+    const backupAnswers = await this.answers(manifest.environments[to]!.streamManager)
     if (this.#closed || this.current()?.revision !== manifest.revision) {
       return undefined
     }
@@ -227,7 +201,7 @@ export class Failover {
     if (active === undefined || manifest === undefined || manifest.revision !== active.revision) {
       return
     }
-    const up = await this.#answers(manifest.environments[active.from]!.streamManager)
+    const up = await this.answers(manifest.environments[active.from]!.streamManager)
     if (this.#active !== active) {
       return
     }
@@ -260,8 +234,8 @@ export class Failover {
     }
   }
 
-  /** True when the Stream Manager at `base` answers at all (any status below 500) within the probe bound. */
-  async #answers(base: string, boundMs = this.#settings.probeTimeoutMs): Promise<boolean> {
+  /** True when the Stream Manager at `base` answers at all (any status below 500) within `boundMs`. */
+  async answers(base: string, boundMs = this.#settings.probeTimeoutMs): Promise<boolean> {
     const { clock, fetch } = this.env
     const controller = new AbortController()
     const timer = clock.setTimeout(() => controller.abort(), boundMs)

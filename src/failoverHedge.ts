@@ -11,8 +11,11 @@
  * @internal
  */
 import type { Clock } from './environment'
-import { BlueGreenError } from './errors'
+import { BlueGreenError, isBlueGreenError } from './errors'
+import { backupFor, type Failover } from './failover'
+import { own } from './internal/own'
 import { linkSignal } from './session/abort'
+import type { Assignment, Manifest } from './types'
 
 /** How overdue is overdue. @internal */
 export interface OverdueSettings {
@@ -114,4 +117,100 @@ export function hedge<T>(
       },
     )
   })
+}
+
+/**
+ * A call a session needs on `environment` is overdue: production is probed, bounded by `boundMs`; only
+ * when it gives no answer either is an outage reported (and confirmed by the backup answering, as for any
+ * other). A Stream Manager that answers its probe is slow, not gone: the call runs on. Resolves with the
+ * backup when the client is (now) failed over from `environment`.
+ * @internal
+ */
+export async function suspect(
+  failover: Failover,
+  manifest: Manifest,
+  environment: string,
+  boundMs: number,
+): Promise<string | undefined> {
+  if (failover.active === undefined) {
+    const base = own(manifest.environments, environment)?.streamManager
+    if (base === undefined || (await failover.answers(base, boundMs))) {
+      return undefined
+    }
+  }
+  return failover.report(
+    manifest,
+    environment,
+    new BlueGreenError(
+      'TIMEOUT',
+      `${environment}'s Stream Manager did not answer a session's call, nor a probe within ${boundMs} ms.`,
+      { environment },
+    ),
+  )
+}
+
+/** What {@link resolveHedged} needs from the client. @internal */
+export interface HedgeContext {
+  readonly clock: Clock
+  readonly manifest: Manifest | undefined
+  readonly pinned: boolean
+  readonly failover: Failover
+  readonly times: AnswerTimes
+  /** The client's resolveOn for this call, on `environment`. */
+  resolveOn(environment: string, signal: AbortSignal): Promise<Assignment>
+}
+
+/**
+ * A session's call on `environment`, timed (its answer time feeds {@link AnswerTimes}) and, while a
+ * backup exists for it and the client is not pinned nor failed over already, hedged: overdue, production
+ * is {@link suspect}ed, and once the failover confirms, the backup answers instead.
+ * @internal
+ */
+export function resolveHedged(
+  context: HedgeContext,
+  environment: string,
+  signal: AbortSignal,
+): Promise<Assignment> {
+  const { clock, manifest, failover, times } = context
+  const streamManager = manifest && own(manifest.environments, environment)?.streamManager
+  const timed = (callSignal: AbortSignal): Promise<Assignment> => {
+    const started = clock.now()
+    const record = (): void => {
+      if (streamManager !== undefined) {
+        times.record(streamManager, clock.now() - started)
+      }
+    }
+    return context.resolveOn(environment, callSignal).then(
+      (assignment) => {
+        record()
+        return assignment
+      },
+      (error: unknown) => {
+        // Answers about the stream or the cluster tell how fast it answers; failures do not.
+        if (isBlueGreenError(error, 'STREAM_NOT_FOUND', 'NO_CAPACITY')) {
+          record()
+        }
+        throw error
+      },
+    )
+  }
+  if (
+    manifest === undefined ||
+    streamManager === undefined ||
+    context.pinned ||
+    failover.active !== undefined ||
+    backupFor(manifest, environment) === undefined
+  ) {
+    return timed(signal)
+  }
+  const overdueMs = times.overdueAfterMs(streamManager)
+  return hedge(
+    clock,
+    overdueMs,
+    signal,
+    timed,
+    // Production must not answer a probe either (a refused call retrying is not overdue, it is down).
+    () => suspect(failover, manifest, environment, Math.max(200, overdueMs / 2)),
+    (backup) => context.resolveOn(backup, signal),
+  )
 }

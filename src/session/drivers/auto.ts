@@ -72,7 +72,8 @@ export function createDriverPicker(
         return found.driver
       }
     }
-    whip ??= import('./whip').then((m) => m.whipDriver({ ...options, fetch: env.fetch }))
+    // Not the whipDriver() façade: see ./whip/defaults.ts.
+    whip ??= import('./whip/auto').then((m) => m.whipForAuto({ ...options, fetch: env.fetch }))
     return whip
   }
 }

@@ -16,6 +16,7 @@ import type {
   SignalingTarget,
 } from './Driver'
 import type { Red5proRuntime, Red5proRuntimeSettings } from './red5pro/driver'
+import { RED5PRO_START_TIMEOUT_MS, RED5PRO_TEARDOWN_TIMEOUT_MS } from './red5pro/defaults'
 import type { Red5proSdkSource } from './red5pro/sdk'
 import { canRed5proSdkReach } from './red5pro/target'
 
@@ -143,8 +144,12 @@ export function red5proDriver(options: Red5proDriverOptions = {}): Driver {
         "11 to 15) or a function that loads it, such as () => import('red5pro-webrtc-sdk').",
     )
   }
-  const startTimeoutMs = nonNegative('startTimeoutMs', options.startTimeoutMs, 30_000)
-  const teardownTimeoutMs = nonNegative('teardownTimeoutMs', options.teardownTimeoutMs, 5_000)
+  const startTimeoutMs = nonNegative('startTimeoutMs', options.startTimeoutMs, RED5PRO_START_TIMEOUT_MS)
+  const teardownTimeoutMs = nonNegative(
+    'teardownTimeoutMs',
+    options.teardownTimeoutMs,
+    RED5PRO_TEARDOWN_TIMEOUT_MS,
+  )
   // What the options set; the rest are the session kind's defaults (liveness.ts).
   const liveness = {
     ...(options.livenessIntervalMs === undefined

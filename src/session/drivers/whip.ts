@@ -7,6 +7,7 @@
 import { resolveEnvironment, type Clock, type FetchLike, type Logger } from '../../environment'
 import { BlueGreenError } from '../../errors'
 import type { Driver, DriverPublishOptions, DriverSubscribeOptions, SignalingTarget } from './Driver'
+import { WHIP_DEFAULTS } from './whip/defaults'
 import type { PeerConnectionConstructor } from './whip/peer'
 import type { WhipDriverSession, WhipSession, WhipSettings } from './whip/session'
 
@@ -126,14 +127,14 @@ function optional<K extends string>(key: K, value: number): Partial<Record<K, nu
 }
 
 function resolveSettings(options: WhipDriverOptions): WhipSettings {
-  const flavour = options.whepFlavour ?? 'auto'
+  const flavour = options.whepFlavour ?? WHIP_DEFAULTS.whepFlavour
   if (!['auto', 'server-offer', 'client-offer'].includes(flavour)) {
     throw new BlueGreenError(
       'INVALID_ARGUMENT',
       `whipDriver(): whepFlavour must be 'auto', 'server-offer' or 'client-offer' (got ${String(flavour)}).`,
     )
   }
-  const label = options.dataChannelLabel ?? 'red5pro'
+  const label = options.dataChannelLabel ?? WHIP_DEFAULTS.dataChannelLabel
   if (label !== false && (typeof label !== 'string' || label === '')) {
     throw new BlueGreenError(
       'INVALID_ARGUMENT',
@@ -148,22 +149,43 @@ function resolveSettings(options: WhipDriverOptions): WhipSettings {
     RTCPeerConnection: options.RTCPeerConnection,
     rtcConfiguration: options.rtcConfiguration,
     whepFlavour: flavour,
-    trickle: options.trickle ?? true,
+    trickle: options.trickle ?? WHIP_DEFAULTS.trickle,
     dataChannelLabel: label,
-    requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs, 10_000, 1),
-    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 15_000, 1),
-    iceGatheringTimeoutMs: positive('iceGatheringTimeoutMs', options.iceGatheringTimeoutMs, 3000),
-    trickleBatchMs: positive('trickleBatchMs', options.trickleBatchMs, 30),
-    mediaPollIntervalMs: positive('mediaPollIntervalMs', options.mediaPollIntervalMs, 100, 1),
+    requestTimeoutMs: positive(
+      'requestTimeoutMs',
+      options.requestTimeoutMs,
+      WHIP_DEFAULTS.requestTimeoutMs,
+      1,
+    ),
+    connectTimeoutMs: positive(
+      'connectTimeoutMs',
+      options.connectTimeoutMs,
+      WHIP_DEFAULTS.connectTimeoutMs,
+      1,
+    ),
+    iceGatheringTimeoutMs: positive(
+      'iceGatheringTimeoutMs',
+      options.iceGatheringTimeoutMs,
+      WHIP_DEFAULTS.iceGatheringTimeoutMs,
+    ),
+    trickleBatchMs: positive('trickleBatchMs', options.trickleBatchMs, WHIP_DEFAULTS.trickleBatchMs),
+    mediaPollIntervalMs: positive(
+      'mediaPollIntervalMs',
+      options.mediaPollIntervalMs,
+      WHIP_DEFAULTS.mediaPollIntervalMs,
+      1,
+    ),
     // Per-kind defaults (../liveness.ts) where the options say nothing.
     liveness: {
       ...optional('intervalMs', positive('livenessIntervalMs', options.livenessIntervalMs, -1, 1)),
       ...optional('inactivityMs', positive('inactivityTimeoutMs', options.inactivityTimeoutMs, -1, 1)),
       ...optional('graceMs', positive('disconnectGraceMs', options.disconnectGraceMs, -1)),
     },
-    maxPostAttempts: Math.floor(positive('maxPostAttempts', options.maxPostAttempts, 3, 1)),
-    maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs, 10_000),
-    deleteTimeoutMs: positive('deleteTimeoutMs', options.deleteTimeoutMs, 3000, 1),
+    maxPostAttempts: Math.floor(
+      positive('maxPostAttempts', options.maxPostAttempts, WHIP_DEFAULTS.maxPostAttempts, 1),
+    ),
+    maxRetryAfterMs: positive('maxRetryAfterMs', options.maxRetryAfterMs, WHIP_DEFAULTS.maxRetryAfterMs),
+    deleteTimeoutMs: positive('deleteTimeoutMs', options.deleteTimeoutMs, WHIP_DEFAULTS.deleteTimeoutMs, 1),
   }
 }
 

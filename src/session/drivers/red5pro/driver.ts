@@ -4,7 +4,7 @@
  * subscribe. Kept out of the package's entry so that creating a client or a driver loads none of it.
  * @internal
  */
-import type { Clock, Logger } from '../../../environment'
+import { scopedLogger, systemClock, type Clock, type Logger } from '../../../environment'
 import { abortedError, BlueGreenError } from '../../../errors'
 import type { SessionKind } from '../../../types'
 import type {
@@ -14,10 +14,10 @@ import type {
   DriverSubscribeOptions,
   SignalingTarget,
 } from '../Driver'
-import { red5proDriver } from '../red5pro'
 import type { Red5proDriverOptions } from '../red5pro'
 import { livenessFor } from '../liveness'
 import type { LivenessSettings } from '../liveness'
+import { RED5PRO_START_TIMEOUT_MS, RED5PRO_TEARDOWN_TIMEOUT_MS } from './defaults'
 import type { Red5proCapabilities } from './generations'
 import { capabilitiesOf, generationFor, reportLoadedSdk } from './generations'
 import type { Red5proSdk, Red5proSdkSource } from './sdk'
@@ -202,8 +202,24 @@ export function red5proForAuto(
     return undefined
   }
   const found = capabilitiesOf(sdk)
+  // Built here, not with red5proDriver(): see ./defaults.ts (the façade stays out of the app's entry).
+  const runtime = createRed5proRuntime({
+    sdk,
+    startTimeoutMs: RED5PRO_START_TIMEOUT_MS,
+    teardownTimeoutMs: RED5PRO_TEARDOWN_TIMEOUT_MS,
+    liveness: {},
+    logger: scopedLogger(options.logger, 'driver:red5pro'),
+    clock: options.clock ?? systemClock(),
+    random: options.random ?? Math.random,
+    sdkConfig: {},
+  })
   return {
-    driver: red5proDriver({ ...options, sdk }),
+    driver: {
+      name: 'red5pro',
+      publish: (target, publishOptions, signal) => runtime.start('publish', target, publishOptions, signal),
+      subscribe: (target, subscribeOptions, signal) =>
+        runtime.start('subscribe', target, subscribeOptions, signal),
+    },
     build: found.build,
     canReach: (endpoint) => canRed5proSdkReach(endpoint, { endpointOption: found.endpoint }),
   }
