@@ -56,18 +56,18 @@ const REPORT_GAPS = 8
 
 /**
  * Default timings per session kind (`intervalMs`, `inactivityMs`, `graceMs`). A viewer receives media many
- * times a second (audio alone every 20 ms), so a second without a single byte means the path is dead: it
- * is noticed in about 1.5 s. A broadcaster receives only the node's RTCP feedback (receiver reports,
+ * times a second (audio alone every 20 ms), so 0.75 s without a single byte (not even the node's RTCP or STUN)
+ * means the path is dead: it is noticed in about 1 s ("noticing in about a second", issue 13). A broadcaster receives only the node's RTCP feedback (receiver reports,
  * congestion-control feedback: several a second from libwebrtc-style receivers, 0.5-1.5 s apart from the
- * emulator's werift) and STUN answers, so it allows 1.5 s without a receiver report, noticed in about 2 s;
+ * emulator's werift) and STUN answers, so it allows 1.5 s without a receiver report, noticed in about 1.75 s;
  * a node that sends reports less often needs a longer `inactivityTimeoutMs`. A viewer whose source
  * freezes keeps its connection while the node's sender reports or STUN answers arrive. @internal
  */
 export const LIVENESS_DEFAULTS: Readonly<
   Record<'publish' | 'subscribe', Readonly<Omit<LivenessSettings, 'clock'>>>
 > = {
-  publish: { intervalMs: 250, inactivityMs: 1500, graceMs: 500 },
-  subscribe: { intervalMs: 250, inactivityMs: 1000, graceMs: 500 },
+  publish: { intervalMs: 250, inactivityMs: 1500, graceMs: 250 },
+  subscribe: { intervalMs: 250, inactivityMs: 750, graceMs: 250 },
 }
 
 /** The kind's defaults, with what the driver's options set instead. @internal */

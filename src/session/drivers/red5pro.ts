@@ -64,10 +64,10 @@ export interface Red5proDriverOptions {
   readonly livenessIntervalMs?: number | undefined
   /**
    * Nothing at all received (no RTP, RTCP or STUN) this long counts as disconnected.
-   * @default 1000 (subscribe: media arrives many times a second), 1500 (publish: RTCP feedback and STUN)
+   * @default 750 (subscribe: media arrives many times a second), 1500 (publish: the node's receiver reports)
    */
   readonly inactivityTimeoutMs?: number | undefined
-  /** Disconnected (by ICE or by silence) this long ends the session. @default 500 */
+  /** Disconnected (by ICE or by silence) this long ends the session. @default 250 */
   readonly disconnectGraceMs?: number | undefined
   /**
    * Extra init properties for WHIPClient/WHEPClient (`bandwidth`, `mediaConstraints`, `forceVP8`,
@@ -110,7 +110,7 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
  * Targets: Stream Manager 1.x proxy and node URLs with every generation; the Stream Manager 2.0 proxy
  * with 13+ (`endpoint` + `connectionParams.nodeGroup`, the SDK following `Session-Host`).
  * A dead connection is noticed from the SDK's peer connection (state and statistics) within
- * `inactivityTimeoutMs + disconnectGraceMs` (about 1.5 s for a viewer, 2 s for a broadcaster), on every
+ * `inactivityTimeoutMs + disconnectGraceMs` (about 1 s for a viewer, 1.75 s for a broadcaster), on every
  * generation.
  *
  * publish/subscribe resolve when the SDK reports `Publish.Start` / `Subscribe.Start` (the `red5pro` data

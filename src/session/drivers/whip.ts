@@ -75,13 +75,13 @@ export interface WhipDriverOptions {
   livenessIntervalMs?: number | undefined
   /**
    * Nothing received (RTP, RTCP, STUN) for this long counts as disconnected.
-   * @default 1000 (subscribe: media arrives many times a second), 1500 (publish: RTCP feedback and STUN)
+   * @default 750 (subscribe: media arrives many times a second), 1500 (publish: the node's receiver reports)
    */
   inactivityTimeoutMs?: number | undefined
   /**
    * How long a disconnect may last before the session ends (`onEnd`) and the session layer reconnects.
    * Short on purpose: the picture is already frozen, and a reconnect takes about a second.
-   * @default 500
+   * @default 250
    */
   disconnectGraceMs?: number | undefined
   /** POST attempts when the server answers 503 or 429 (waiting `Retry-After`, capped). @default 3 */
