@@ -5,7 +5,8 @@
  *
  *   cp bench/results.json /tmp/run1.json && npm run bench && npx tsx bench/compare.ts /tmp/run1.json bench/results.json
  *
- * Exits 1 when a figure moved more than the tolerance (`--tolerance 0.1` by default), so it can gate a
+ * A partial second run (`BENCH_RESULTS=/tmp/run2.json npm run bench -- swap discovery`) compares the
+ * sections it measured. Exits 1 when a figure moved more than the tolerance (`--tolerance 0.1` by default), so it can gate a
  * report. Figures that are labels (engine versions, verdicts) are compared for equality only.
  */
 import { readFileSync } from 'node:fs'
@@ -28,12 +29,14 @@ const a = read(first)
 const b = read(second)
 
 const rows: string[] = []
+/** Sections the second run did not measure (a partial run: `npm run bench -- swap ...`). */
+const skipped: string[] = []
 let moved = 0
 let compared = 0
 for (const section of a.results) {
   const other = b.results.find((r) => r.title === section.title)
   if (!other) {
-    rows.push(`| ${section.title} | (whole section) | present | missing | | |`)
+    skipped.push(section.title)
     continue
   }
   for (const [name, value] of Object.entries(section.figures)) {
@@ -61,6 +64,7 @@ process.stdout.write(
     ...rows,
     '',
     `${compared - moved} of ${compared} numeric figures within ${(tolerance * 100).toFixed(0)} %.`,
+    ...(skipped.length > 0 ? ['', `Not in the second run: ${skipped.join('; ')}.`] : []),
     '',
   ].join('\n'),
 )

@@ -43,6 +43,16 @@ const report = [
     '',
   ]),
 ].join('\n')
+// Any run, partial ones too, can keep its figures for bench/compare.ts: BENCH_RESULTS=/tmp/run2.json.
+const resultsPath = process.env.BENCH_RESULTS
+if (resultsPath) {
+  writeFileSync(
+    resultsPath,
+    JSON.stringify({ machine, results: results.map(({ title, figures }) => ({ title, figures })) }, null, 2) +
+      '\n',
+  )
+  process.stdout.write(`wrote ${resultsPath}\n`)
+}
 if (only.length === 0) {
   writeFileSync(`${dir}REPORT.md`, report)
   writeFileSync(
