@@ -83,10 +83,13 @@ export function red5AloneApi(loadSdk: () => Promise<unknown>) {
 
     /** Stops every SDK-alone viewer. */
     async red5AloneCloseAll(): Promise<void> {
-      await Promise.all(
+      // At most a second: the SDK's DELETE to a silently killed environment is never answered, and the
+      // SDK sets no timeout on it.
+      const stopping = Promise.all(
         [...viewers.values()].map(({ client }) => client.unsubscribe().catch(() => undefined)),
       )
       viewers.clear()
+      await Promise.race([stopping, new Promise((resolve) => setTimeout(resolve, 1000))])
     },
   }
 }
