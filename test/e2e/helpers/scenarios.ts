@@ -267,6 +267,25 @@ export async function promotionScenario(
   })
 }
 
+/**
+ * Once the viewer is back (`subBack`), lets frames flow for a while, then reads both sessions and the
+ * viewer's outage: from the last frame of the dead connection to the first frame after `reconnected`.
+ */
+async function afterRecovery(page: Page, killedAt: number, subBack: RecordedEvent) {
+  await waitFor('frames after reconnecting', async () =>
+    (await call(page, 'now')) > subBack.at + AFTER_MOVE_MS ? true : undefined,
+  )
+  const [info, frames, pubInfo] = await Promise.all([
+    call(page, 'info', 'sub'),
+    call(page, 'frames', 'sub'),
+    call(page, 'info', 'pub'),
+  ])
+  const end = subBack.at + AFTER_MOVE_MS
+  const lastOld = freezeStart(frames, killedAt, end) ?? NaN
+  const firstNew = frames.find((t) => t > subBack.at) ?? NaN
+  return { info, frames, pubInfo, end, outageGapMs: Math.round(firstNew - lastOld) }
+}
+
 /** An outage, measured. */
 export interface OutageResult {
   /**
@@ -338,19 +357,9 @@ export async function outageScenario(
       event('pub', 'reconnected', 30_000),
       event('sub', 'reconnected', 30_000),
     ])
-    await waitFor('frames after reconnecting', async () =>
-      (await call(page, 'now')) > subBack.at + AFTER_MOVE_MS ? true : undefined,
-    )
-    const [info, frames, pubInfo] = await Promise.all([
-      call(page, 'info', 'sub'),
-      call(page, 'frames', 'sub'),
-      call(page, 'info', 'pub'),
-    ])
-    const end = subBack.at + AFTER_MOVE_MS
-    const lastOld = freezeStart(frames, killedAt, end) ?? NaN
-    const firstNew = frames.find((t) => t > subBack.at) ?? NaN
+    const { info, frames, pubInfo, end, outageGapMs } = await afterRecovery(page, killedAt, subBack)
     return {
-      outageGapMs: Math.round(firstNew - lastOld),
+      outageGapMs,
       longestGapMs: Math.round(longestGap(frames, killedAt, end)),
       viewerDetectedAfterMs: Math.round(subLost.at - killedAt),
       broadcasterDetectedAfterMs: Math.round(pubLost.at - killedAt),
@@ -425,19 +434,9 @@ export async function failoverScenario(
       event('pub', 'reconnected'),
       event('sub', 'reconnected'),
     ])
-    await waitFor('frames after the failover', async () =>
-      (await call(page, 'now')) > subBack.at + AFTER_MOVE_MS ? true : undefined,
-    )
-    const [info, frames, pubInfo] = await Promise.all([
-      call(page, 'info', 'sub'),
-      call(page, 'frames', 'sub'),
-      call(page, 'info', 'pub'),
-    ])
-    const end = subBack.at + AFTER_MOVE_MS
-    const lastOld = freezeStart(frames, killedAt, end) ?? NaN
-    const firstNew = frames.find((t) => t > subBack.at) ?? NaN
+    const { info, frames, pubInfo, end, outageGapMs } = await afterRecovery(page, killedAt, subBack)
     return {
-      outageGapMs: Math.round(firstNew - lastOld),
+      outageGapMs,
       viewerDetectedAfterMs: Math.round(subLost.at - killedAt),
       broadcasterDetectedAfterMs: Math.round(pubLost.at - killedAt),
       viewerBackAfterMs: Math.round(subBack.at - killedAt),
