@@ -7,6 +7,7 @@
  * done (bench/swap/quiet.ts). Every retry wait of the HTTP layer runs on the injected clock, so the network
  * watcher needs only a few real milliseconds of grace after a failure.
  */
+import { seeded } from '../stats'
 import { createClient, type BlueGreenClient } from '../../src'
 import type { FetchLike } from '../../src/environment'
 import type { ClientOptions } from '../../src/options'
@@ -20,17 +21,8 @@ import { StreamIndexDriver } from '../swap/streams'
 /** 26 Nov 2026 10:00 UTC, the manifests' issue time. */
 export const START = Date.parse('2026-11-26T10:00:00Z')
 
-/** mulberry32: the same spreads and jitter on every run. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The seeded random source, shared with the other benches. */
+export { seeded }
 
 /** Simulated start times of the clients' requests, by server (probes of a Stream Manager apart). */
 export interface Stamps {
