@@ -28,6 +28,7 @@ import {
 import { patch } from './media/patch'
 import { publish } from './media/publish'
 import { SessionRegistry } from './media/registry'
+import { acquireLoopbackStun, releaseLoopbackStun } from './media/stun'
 import { subscribe } from './media/subscribe'
 import type { MediaNode, MediaNodeOptions, MediaNodeRequest } from './media/types'
 
@@ -218,15 +219,17 @@ export async function startMediaNode(options: MediaNodeOptions): Promise<MediaNo
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const serverAddress = `${hostPart}:${address.port}`
   log.info(`listening on http://${serverAddress}`)
+  // werift's peers ask it for their reflexive candidate instead of stun.l.google.com (media/stun.ts).
+  await acquireLoopbackStun(werift)
 
   let stopped: Promise<void> | undefined
   const stopServer = (): Promise<void> =>
-    new Promise((resolve) => {
+    new Promise<void>((resolve) => {
       server.close(() => resolve())
       server.closeAllConnections()
       // Held requests (a frozen node) find their connections gone and end.
       hold.thaw()
-    })
+    }).then(releaseLoopbackStun)
 
   return {
     name: options.name,

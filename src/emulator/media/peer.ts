@@ -6,6 +6,7 @@
 import type * as Werift from 'werift'
 
 import type { Logger } from '../../environment'
+import { loopbackStunUrl } from './stun'
 
 /** A werift peer connection as the node needs it. @internal */
 export function newPeer(werift: typeof Werift): Werift.RTCPeerConnection {
@@ -14,6 +15,9 @@ export function newPeer(werift: typeof Werift): Werift.RTCPeerConnection {
     // one that works (knowledge/toolchain.md).
     iceAdditionalHostAddresses: ['127.0.0.1'],
     iceUseIpv6: false,
+    // werift asks a STUN server whatever `iceServers` says (stun.l.google.com without one), and waits up
+    // to 5 s for it: the node's own loopback one always answers at once (media/stun.ts).
+    iceServers: stunServers(),
     // Media on loopback only, like the HTTP server (docs/emulator.md): werift binds 0.0.0.0 otherwise.
     iceInterfaceAddresses: { udp4: '127.0.0.1' },
     // One transport for every m-line. Without it, werift's server-offer peer (WHEP) gathers one per
@@ -22,6 +26,11 @@ export function newPeer(werift: typeof Werift): Werift.RTCPeerConnection {
     bundlePolicy: 'max-bundle',
     codecs: { audio: [werift.useOPUS()], video: [werift.useVP8()] },
   })
+}
+
+function stunServers(): Werift.RTCIceServer[] {
+  const url = loopbackStunUrl()
+  return url === undefined ? [] : [{ urls: url }]
 }
 
 /** Closes `pc`; a failure is only logged. @internal */
