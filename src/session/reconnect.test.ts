@@ -10,7 +10,7 @@ import { stormControl } from '../internal/coordination'
 import { recordEvents } from '../testing/recorder'
 import { FakeWorld, type ManifestSpec } from './__fixtures__/world'
 import type { SessionEventMap } from './events'
-import { MAX_RECONNECT_RETRY_AFTER_MS, reconnectDelay } from './reconnect'
+import { AFTER_RETRY_AFTER_LOOK_AGAIN_MS, MAX_RECONNECT_RETRY_AFTER_MS, reconnectDelay } from './reconnect'
 
 const STEADY: ManifestSpec = {
   revision: 1,
@@ -56,6 +56,12 @@ describe('reconnectDelay()', () => {
   })
 })
 
+/** A session the app started, once the clock has let it connect. */
+async function started<T>(world: FakeWorld, starting: Promise<T>): Promise<T> {
+  await world.clock.flush()
+  return starting
+}
+
 /** One client with 30 live publishers (started in one instant), on a quick fixed policy. */
 async function thirtyLive(): Promise<FakeWorld> {
   const world = new FakeWorld(STEADY)
@@ -89,6 +95,50 @@ describe('the reconnect loop', () => {
     }
     expect(delays[1]).not.toBe(delays[2]) // jittered, not the same wave every time
     expect(events.count('reconnected')).toBe(1)
+  })
+
+  it('a viewer looks again every 1-2 s for its stream once the Retry-After storm ends: no backoff grown through the storm on top of its broadcaster’s return', async () => {
+    const world = new FakeWorld(STEADY)
+    const studio = world.client().sessions
+    const { sessions } = world.client() // the default policy: full jitter, 0.5 s doubling to 15 s
+    cleanup.push(
+      () => sessions.close(),
+      () => studio.close(),
+    )
+    await started(world, studio.publish({ streamName: 'cam' }))
+    const session = await started(world, sessions.subscribe({ streamName: 'cam' }))
+    const events = recordEvents<SessionEventMap>(session, ['reconnecting', 'reconnected'])
+    cleanup.push(async () => events.stop())
+    // Six attempts told "come back in 10 s" (a minute of 503s), then "not published here" until the
+    // broadcaster, back from the same storm, publishes again 14 s after the first such answer.
+    world.driver.simulateConnectFailure(busy(10_000), 6, { kind: 'subscribe' })
+    let notFoundSince: number | undefined
+    world.driver.simulateConnectFailure(
+      new BlueGreenError('STREAM_NOT_FOUND', 'not published here'),
+      Number.POSITIVE_INFINITY,
+      (attempt) => {
+        if (attempt.kind !== 'subscribe') {
+          return false
+        }
+        notFoundSince ??= world.clock.now()
+        return world.clock.now() < notFoundSince + 14_000
+      },
+    )
+    let backAt = 0
+    session.on('reconnected', () => (backAt = world.clock.now()))
+    world.driver.simulateDrop({ kind: 'subscribe' })
+    await world.clock.runAll()
+    const looks = events
+      .payloads('reconnecting')
+      .filter((e) => e.error.code === 'STREAM_NOT_FOUND')
+      .map((e) => e.delayMs)
+    expect(looks.length).toBeGreaterThan(5)
+    for (const delay of looks) {
+      expect(delay).toBeGreaterThanOrEqual(AFTER_RETRY_AFTER_LOOK_AGAIN_MS)
+      expect(delay).toBeLessThan(2 * AFTER_RETRY_AFTER_LOOK_AGAIN_MS)
+    }
+    expect(events.count('reconnected')).toBe(1)
+    expect(backAt - (notFoundSince! + 14_000)).toBeLessThan(2 * AFTER_RETRY_AFTER_LOOK_AGAIN_MS)
   })
 
   it('paces the reconnect assignments of one client: 10 at once, then one per 20 ms slot; starts are not paced', async () => {

@@ -8,7 +8,7 @@
  */
 import { BlueGreenError } from '../errors'
 import { sleep } from '../environment'
-import { retryAfterWait } from '../internal/retryAfter'
+import { retryAfterSpreadMs, retryAfterWait } from '../internal/retryAfter'
 import { stormControl } from '../internal/coordination'
 import { raceAbort } from './abort'
 import type { SessionHost } from './host'
@@ -80,11 +80,58 @@ function failoverLookAgain(port: ReconnectPort, error: BlueGreenError, delayMs: 
   return Math.min(delayMs, FAILOVER_LOOK_AGAIN_MS + Math.floor(host.env.random() * 100))
 }
 
+/**
+ * How soon a viewer looks again for its stream once the Stream Manager, which had been answering with
+ * `Retry-After` (a 503 storm, a restart), answers "not published here": its broadcaster went through the
+ * same outage and comes back on the same floor + jitter, so within one floor + spread of that first
+ * answer. At the policy's pace instead (its backoff grown through the outage's attempts: up to 15 s of
+ * full jitter) a second wait of up to 15 s stacked on the broadcaster's return (bench/failover.bench.ts,
+ * "503 Retry-After: 10": the last viewer was back 25 s after the heal). A jittered 1-2 s, for floor +
+ * spread after the first such answer; after that the policy again (a broadcaster that does not come is
+ * not looked for at this pace). @internal
+ */
+export const AFTER_RETRY_AFTER_LOOK_AGAIN_MS = 1_000
+
+/** The outage a reconnect went through: the last `Retry-After` floor, and the quick look-again window. */
+interface AfterRetryAfter {
+  floorMs: number | undefined
+  lookUntil: number | undefined
+}
+
+function afterRetryAfter(
+  state: AfterRetryAfter,
+  error: BlueGreenError,
+  now: number,
+  random: () => number,
+  delayMs: number,
+): number {
+  if (!stormControl.enabled) {
+    return delayMs
+  }
+  if (error.retryAfterMs !== undefined) {
+    state.floorMs = Math.min(error.retryAfterMs, MAX_RECONNECT_RETRY_AFTER_MS)
+    state.lookUntil = undefined
+    return delayMs
+  }
+  if (error.code !== 'STREAM_NOT_FOUND' || state.floorMs === undefined) {
+    return delayMs
+  }
+  state.lookUntil ??= now + state.floorMs + retryAfterSpreadMs(state.floorMs)
+  if (now >= state.lookUntil) {
+    return delayMs
+  }
+  return Math.min(
+    delayMs,
+    AFTER_RETRY_AFTER_LOOK_AGAIN_MS + Math.floor(random() * AFTER_RETRY_AFTER_LOOK_AGAIN_MS),
+  )
+}
+
 /** Runs the loop until the session is back, gives up, or `port.signal` aborts. @internal */
 export async function reconnectLoop(port: ReconnectPort, firstError: BlueGreenError): Promise<void> {
   const { host, signal } = port
   const { clock, random, logger } = host.env
   let error = firstError
+  const outage: AfterRetryAfter = { floorMs: undefined, lookUntil: undefined }
   for (let attempt = 1; ; attempt += 1) {
     if (signal.aborted) {
       return
@@ -106,7 +153,11 @@ export async function reconnectLoop(port: ReconnectPort, firstError: BlueGreenEr
       )
       return
     }
-    const delayMs = failoverLookAgain(port, error, reconnectDelay(answer.delayMs, error, random))
+    const delayMs = failoverLookAgain(
+      port,
+      error,
+      afterRetryAfter(outage, error, clock.now(), random, reconnectDelay(answer.delayMs, error, random)),
+    )
     logger.info(`${port.label}: reconnect attempt ${attempt} in ${delayMs} ms (${error.code})`)
     port.reconnecting({ attempt, delayMs, error })
     try {
