@@ -7,9 +7,13 @@
  * - `bbm`: the same with `migration.makeBeforeBreak: false` (break-before-make).
  * - `dns`: ./dns.ts, a client pinned to the environment its cached DNS answer names.
  */
+import { createWriteStream, type WriteStream } from 'node:fs'
+
+import * as werift from 'werift'
 import { RTCPeerConnection } from 'werift'
 
 import { createClient, whipDriver, type BlueGreenClient, type ClientOptions } from '../../src'
+import { acquireLoopbackStun, releaseLoopbackStun } from '../../src/emulator/media/stun'
 import type { Session } from '../../src/session/Session'
 import { DnsUser, type DnsCache } from './dns'
 import { startSource, ViewerMeter, type Source } from './media'
@@ -18,10 +22,25 @@ const CLOSE_MS = 10_000
 
 export type Strategy = 'ours' | 'bbm' | 'dns'
 
-/** werift gathers no loopback candidate unless told (the emulator's nodes listen on 127.0.0.1). */
+/** The loopback STUN server the clients' peers ask (see LoopbackPeer), while a fleet runs. */
+let stunUrl: string | undefined
+
+/**
+ * werift gathers no loopback candidate unless told (the emulator's nodes listen on 127.0.0.1). And werift
+ * asks a STUN server on every gathering (stun.l.google.com without one in `iceServers`) and ICE waits for
+ * the answer, up to 5 s: on this machine that name's lookup (in libuv's 4-thread pool, which 200 peers
+ * queue on) often hangs, so a move or reconnect sat 5-11 s before ICE even started (SCALE_TRACE timelines:
+ * WHIP POSTs answered after 5 s, WHEP media flowing right after the 5 s end-of-candidates). The clients
+ * ask the emulator's loopback STUN server instead (src/emulator/media/stun.ts), as its nodes do.
+ */
 class LoopbackPeer extends RTCPeerConnection {
   constructor(config?: ConstructorParameters<typeof RTCPeerConnection>[0]) {
-    super({ ...config, iceAdditionalHostAddresses: ['127.0.0.1'], iceUseIpv6: false })
+    super({
+      ...config,
+      ...(stunUrl && !config?.iceServers?.length ? { iceServers: [{ urls: stunUrl }] } : {}),
+      iceAdditionalHostAddresses: ['127.0.0.1'],
+      iceUseIpv6: false,
+    })
   }
 }
 
@@ -61,7 +80,13 @@ class ClientUser implements User {
     source: Source | undefined,
     failures: Record<string, number>,
   ) {
-    this.client = createClient(options)
+    const who = `${kind} ${stream} #${Fleet.serial++}`
+    const trace = traceLogger(who)
+    this.client = createClient({
+      ...options,
+      ...trace,
+      ...(trace.logger ? { driver: whipDriver({ RTCPeerConnection: LoopbackPeer as never, ...trace }) } : {}),
+    })
     const pending =
       kind === 'publish'
         ? this.client.publish({ streamName: stream, mediaStream: source?.mediaStream as never })
@@ -97,6 +122,9 @@ export class Fleet {
   /** Sessions that ended `failed`, by error code. */
   readonly failures: Record<string, number> = {}
 
+  /** Numbers the users in SCALE_TRACE lines. */
+  static serial = 0
+
   static count(failures: Record<string, number>, error: unknown): void {
     const code = (error as { code?: string } | undefined)?.code ?? 'unknown'
     failures[code] = (failures[code] ?? 0) + 1
@@ -104,6 +132,7 @@ export class Fleet {
   private readonly sources: Source[] = []
   private broadcasters = 0
   private created = 0
+  private stun = false
 
   constructor(
     private readonly discovery: string,
@@ -118,6 +147,10 @@ export class Fleet {
 
   /** Adds broadcasters up to `total`, each with its viewers, and waits until every viewer has media. */
   async grow(total: number, timeoutMs = 45_000): Promise<void> {
+    if (!this.stun) {
+      this.stun = true
+      stunUrl = await acquireLoopbackStun(werift)
+    }
     const added: User[] = []
     for (; this.broadcasters < total; this.broadcasters += 1) {
       const stream = `stage-${this.broadcasters}`
@@ -195,7 +228,36 @@ export class Fleet {
       process.stderr.write(`scale bench: clients still closing after ${CLOSE_MS} ms; going on\n`)
     }
     clearTimeout(timer)
+    if (this.stun) {
+      this.stun = false
+      await releaseLoopbackStun()
+      stunUrl = undefined
+    }
   }
+}
+
+let trace: WriteStream | undefined
+
+/**
+ * SCALE_TRACE=path: every client's log lines (debug included), timestamped and named, appended to that
+ * file: per-session timelines when a run goes wrong.
+ */
+function traceLogger(who: string): Pick<ClientOptions, 'logger'> {
+  const path = process.env.SCALE_TRACE
+  if (!path) {
+    return {}
+  }
+  trace ??= createWriteStream(path, { flags: 'a' })
+  const out = trace
+  const line =
+    (level: string) =>
+    (...args: unknown[]): void => {
+      const text = args.map((a) =>
+        a instanceof Error ? a.message : typeof a === 'string' ? a : JSON.stringify(a),
+      )
+      out.write(`${new Date().toISOString()} ${level} ${who}: ${text.join(' ')}\n`)
+    }
+  return { logger: { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') } }
 }
 
 export function sleep(ms: number): Promise<void> {
