@@ -59,7 +59,20 @@ interface Run {
   readonly ms: number
   /** Requests between the click and the first frame, `METHOD path`. */
   readonly requests: readonly string[]
+  /** Every step of the run, ms after the click: the page's requests and answers, its peer connection's steps, the emulator's log. */
+  readonly trace: readonly string[]
 }
+
+/** A run slower than this gets its trace printed in the notes. */
+const SLOW_MS = 2000
+
+/** The emulator's log lines, with when they were written (epoch ms), for the runs' traces. */
+const emulatorLog: { at: number; line: string }[] = []
+const logTo =
+  (level: string) =>
+  (message: string): void => {
+    emulatorLog.push({ at: performance.timeOrigin + performance.now(), line: `${level} ${message}` })
+  }
 
 const GENERATION = { green: 'Stream Manager 1.x (green)', blue: 'Stream Manager 2.0 (blue)' } as const
 
@@ -161,26 +174,55 @@ async function measureOnce(browser: E2eBrowser, site: StaticSite, emu: Emulator,
       return s.firstFrameAt !== undefined || s.error !== undefined
     }, 30_000)
     const state = await page.evaluate(() => (globalThis as unknown as Window).ttff.state(), undefined)
+    const origin = await page.evaluate(() => performance.timeOrigin, undefined)
     await page
       .evaluate(() => (globalThis as unknown as Window).ttff.close(), undefined)
       .catch(() => undefined)
-    return toRun(v, state)
+    return toRun(v, state, origin)
   } finally {
     await context.close()
   }
 }
 
-function toRun(v: Variant, state: TtffState): Run {
+function toRun(v: Variant, state: TtffState, origin: number): Run {
   if (state.error !== undefined || state.firstFrameAt === undefined || state.clickAt === undefined) {
     throw new Error(`${v.label} on ${v.environment}: ${state.error ?? 'no frame'}`)
   }
   const first = state.firstFrameAt
+  const click = state.clickAt
   return {
-    ms: Math.round(first - state.clickAt),
+    ms: Math.round(first - click),
     requests: state.requests
       .filter((r) => r.at <= first)
-      .map((r) => `${r.method} ${describePath(r.url)} @${Math.round(r.at - state.clickAt!)}`),
+      .map((r) => `${r.method} ${describePath(r.url)} @${Math.round(r.at - click)}`),
+    trace: trace(state, origin),
   }
+}
+
+/** The run's steps in time order, ms after the click (page clock; the emulator's log mapped onto it). */
+function trace(state: TtffState, origin: number): string[] {
+  const click = state.clickAt!
+  const end = state.firstFrameAt!
+  const steps: { at: number; what: string }[] = [{ at: end, what: 'first frame presented' }]
+  for (const r of state.requests) {
+    steps.push({ at: r.at, what: `page: ${r.method} ${describePath(r.url)} sent` })
+    if (r.doneAt !== undefined) {
+      steps.push({ at: r.doneAt, what: `page: ${r.method} ${describePath(r.url)} answered ${r.status}` })
+    }
+  }
+  for (const s of state.steps) {
+    steps.push({ at: s.at, what: `page: ${s.step}` })
+  }
+  for (const e of emulatorLog) {
+    const at = e.at - origin
+    if (at >= click - 50 && at <= end + 50) {
+      steps.push({ at, what: `emulator: ${e.line}` })
+    }
+  }
+  return steps
+    .filter((s) => s.at >= click - 50 && s.at <= end + 50)
+    .sort((a, b) => a.at - b.at)
+    .map((s) => `@${Math.round(s.at - click)} ${s.what}`)
 }
 
 /** A request's path with the stream name, ids and node addresses folded, for the report. */
@@ -218,7 +260,7 @@ export default async function ttffBench(): Promise<BenchResult> {
   // without it the emulator's 'auto' would answer whipDriver's offer (RFC 9725), a flow Red5 never offers.
   const emu = await startEmulator({
     latencyMs: LATENCY_MS,
-    logger: false,
+    logger: { debug: logTo('debug'), info: logTo('info'), warn: logTo('warn'), error: logTo('error') },
     green: { whepFlavour: 'server-offer' },
     blue: { whepFlavour: 'server-offer' },
   })
@@ -239,7 +281,13 @@ export default async function ttffBench(): Promise<BenchResult> {
       // Interleaved: every variant once per round, the starting variant rotating.
       for (let i = 0; i < list.length; i++) {
         const v = list[(i + round) % list.length]!
-        runs.get(v.key)!.push(await measureOnce(browser, site, emu, v))
+        const run = await measureOnce(browser, site, emu, v)
+        runs.get(v.key)!.push(run)
+        if (run.ms > SLOW_MS) {
+          process.stderr.write(
+            `slow run: ${v.environment} ${v.label}: ${run.ms} ms\n  ${run.trace.join('\n  ')}\n`,
+          )
+        }
       }
     }
   } finally {
@@ -295,6 +343,12 @@ function report(list: readonly Variant[], runs: ReadonlyMap<string, Run[]>): Ben
     const sample = runs.get(v.key)?.[0]
     return `- ${GENERATION[v.environment]}, ${v.label} (${sample?.requests.length ?? 0}): ${sample?.requests.join(' → ') ?? ''} → first frame @${sample?.ms ?? '?'}`
   })
+  const slow = list.flatMap((v) =>
+    (runs.get(v.key) ?? [])
+      .filter((r) => r.ms > SLOW_MS)
+      .map((r) => `- ${GENERATION[v.environment]}, ${v.label}: ${r.ms} ms\n\n  ${r.trace.join('<br>')}`),
+  )
+  figures.slowRuns = slow.length
   const markdown = [
     `Real Chromium, real WebRTC (fake camera, VP8), the emulator on 127.0.0.1 with **${LATENCY_MS} ms added to every`,
     `Stream Manager and discovery request** (\`startEmulator({ latencyMs: ${LATENCY_MS} })\`; the delay is a rule of this`,
@@ -318,6 +372,20 @@ function report(list: readonly Variant[], runs: ReadonlyMap<string, Run[]>): Ben
     'before the first PATCH of a resource), and when the first frame came:',
     '',
     ...sequences,
+    '',
+    `Runs slower than ${SLOW_MS / 1000} s: **${slow.length}** of ${list.length * ROUNDS}. Each media node's werift peers ask the`,
+    "emulator's loopback STUN server for their reflexive candidate (a rule of this simulation, src/emulator/media/stun.ts).",
+    'Before it, werift asked stun.l.google.com, whose name lookup on this machine now and then hangs (the resolver',
+    "drops a query: about 1 POST in 30 without a browser); werift then held the node's WHEP offer for its 5 s STUN wait,",
+    'and every variant had runs of about 5.5 s (POST answered about 5 s after it was sent, in the traces).',
+    ...(slow.length > 0
+      ? [
+          '',
+          'Trace of each slow run (ms after the click: requests and answers, the peer connection, the emulator):',
+          '',
+          ...slow,
+        ]
+      : []),
   ].join('\n')
   return { title: TITLE, markdown, figures }
 }

@@ -40,6 +40,17 @@ export interface PageRequest {
   url: string
   /** performance.now() when it was sent. */
   at: number
+  /** performance.now() when its answer (status and headers) came, if it came. */
+  doneAt?: number
+  /** The answer's status. */
+  status?: number
+}
+
+/** One step of the viewer's peer connection (performance.now()), for the bench's trace of slow runs. */
+export interface PeerStep {
+  at: number
+  /** `icegathering:complete`, `candidate:host udp 127.0.0.1`, `ice:connected`, `connection:connected`, `srd`, ... */
+  step: string
 }
 
 /** What the bench reads back. */
@@ -48,6 +59,7 @@ export interface TtffState {
   firstFrameAt?: number
   error?: string
   requests: PageRequest[]
+  steps: PeerStep[]
 }
 
 interface WhepClient {
@@ -57,14 +69,20 @@ interface WhepClient {
 }
 
 let sdk: typeof Sdk
-const state: TtffState = { requests: [] }
+const state: TtffState = { requests: [], steps: [] }
 let spec: TtffSpec | undefined
 let client: Sdk.BlueGreenClient | undefined
 let video: HTMLVideoElement | undefined
 let red5: WhepClient | undefined
 
-function record(method: string, url: string): void {
-  state.requests.push({ method: method.toUpperCase(), url, at: performance.now() })
+function record(method: string, url: string): PageRequest {
+  const entry: PageRequest = { method: method.toUpperCase(), url, at: performance.now() }
+  state.requests.push(entry)
+  return entry
+}
+
+function step(name: string): void {
+  state.steps.push({ at: performance.now(), step: name })
 }
 
 const realFetch = globalThis.fetch.bind(globalThis)
@@ -77,7 +95,7 @@ globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise
   if (serial && method === 'POST' && optionsInFlight !== undefined) {
     await optionsInFlight.catch(() => undefined)
   }
-  record(method, request ? request.url : String(input))
+  const entry = record(method, request ? request.url : String(input))
   const answer =
     serial && method === 'PATCH' && new Headers(init?.headers).get('content-type') === 'application/sdp'
   const response = answer
@@ -89,13 +107,84 @@ globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise
   if (serial && method === 'OPTIONS') {
     optionsInFlight = response
   }
+  void response.then(
+    (r) => Object.assign(entry, { doneAt: performance.now(), status: r.status }),
+    () => Object.assign(entry, { doneAt: performance.now(), status: 0 }),
+  )
   return response
 }
 const realOpen = XMLHttpRequest.prototype.open
 XMLHttpRequest.prototype.open = function open(this: XMLHttpRequest, ...args: unknown[]) {
-  record(String(args[0]), String(args[1]))
+  const entry = record(String(args[0]), String(args[1]))
+  this.addEventListener('readystatechange', () => {
+    if (this.readyState === XMLHttpRequest.HEADERS_RECEIVED) {
+      Object.assign(entry, { doneAt: performance.now(), status: this.status })
+    }
+  })
   return (realOpen as (...a: unknown[]) => void).apply(this, args)
 } as typeof XMLHttpRequest.prototype.open
+
+/**
+ * Every peer connection the page makes (ours and the Red5 SDK's) reports its steps: descriptions set,
+ * candidates gathered, ICE and connection states, the first packet received (inbound-rtp getStats).
+ */
+const RealPeerConnection = globalThis.RTCPeerConnection
+globalThis.RTCPeerConnection = class extends RealPeerConnection {
+  constructor(config?: RTCConfiguration) {
+    super(config)
+    step('pc:new')
+    this.addEventListener('icegatheringstatechange', () => step(`icegathering:${this.iceGatheringState}`))
+    this.addEventListener('iceconnectionstatechange', () => step(`ice:${this.iceConnectionState}`))
+    this.addEventListener('connectionstatechange', () => step(`connection:${this.connectionState}`))
+    this.addEventListener('icecandidate', (event: RTCPeerConnectionIceEvent) =>
+      step(
+        event.candidate === null
+          ? 'candidate:end'
+          : `candidate:${event.candidate.type ?? '?'} ${event.candidate.protocol ?? '?'} ${event.candidate.address ?? '?'}`,
+      ),
+    )
+    this.addEventListener('track', () => step('track'))
+    void this.watchFirstPacket()
+  }
+
+  override async setRemoteDescription(description: RTCSessionDescriptionInit): Promise<void> {
+    step(`srd:${description.type}`)
+    await super.setRemoteDescription(description)
+    step(`srd:${description.type}:done`)
+  }
+
+  override async setLocalDescription(description?: RTCLocalSessionDescriptionInit): Promise<void> {
+    step(`sld:${description?.type ?? 'implicit'}`)
+    await super.setLocalDescription(description)
+    step('sld:done')
+  }
+
+  /**
+   * Polls getStats (what webrtc-internals shows) for the first video packet and the first decoded frame,
+   * with the keyframe requests (PLI/FIR) the viewer had sent by then.
+   */
+  private async watchFirstPacket(): Promise<void> {
+    let packet = false
+    for (let i = 0; i < 600 && this.connectionState !== 'closed'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25))
+      const stats = await this.getStats().catch(() => undefined)
+      for (const report of stats?.values() ?? []) {
+        const r = report as Record<string, unknown>
+        if (r.type !== 'inbound-rtp' || r.kind !== 'video') {
+          continue
+        }
+        if (!packet && Number(r.packetsReceived ?? 0) > 0) {
+          packet = true
+          step(`first video packet (pli ${String(r.pliCount)}, fir ${String(r.firCount)})`)
+        }
+        if (Number(r.framesDecoded ?? 0) > 0) {
+          step(`first frame decoded (pli ${String(r.pliCount)}, fir ${String(r.firCount)})`)
+          return
+        }
+      }
+    }
+  }
+}
 
 function loadScript(src: string): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -131,6 +220,7 @@ async function prepare(s: TtffSpec): Promise<void> {
     await loadScript(s.sdkScript)
   }
   state.requests.length = 0
+  state.steps.length = 0
 }
 
 function red5sdk(): { WHEPClient: new () => WhepClient } {
