@@ -11,9 +11,10 @@
  *   node stays dead (every media connect fails). Before = storm control off (every reconnect attempt
  *   revalidates, no pacing, Retry-After exact), after = on.
  * - 503 Retry-After: 10: 500 sessions dropped while their Stream Manager answers every assignment with
- *   `503 Retry-After: 10` for a minute. Before / after as above.
+ *   `503 Retry-After: 10` for a minute. Before / after as above; "all live again" also healed at two
+ *   more phases of the clients' 10 s cycle (before, it depends on that phase: the waves are synchronised).
  *
- * Run alone: flock /tmp/browser.lock npm run bench -- failover
+ * Run alone: flock /tmp/browser.lock npm run bench -- failover.bench (`-- failover` runs the media bench too)
  */
 import { fmt } from './stats'
 import {
@@ -47,6 +48,19 @@ export default async function failoverBench(): Promise<BenchResult> {
   const outageBefore = await discoveryOutage(false)
   const waveAfter = await retryAfterStorm(true)
   const waveBefore = await retryAfterStorm(false)
+  // Where the heal falls in the clients' 10 s Retry-After cycle decides "all live again" before (waves):
+  // the same storm healed at two more phases of that cycle, both ways.
+  const phases = [3_300, 6_700]
+  const backAfter = async (control: boolean, first: StormFigures): Promise<number[]> => {
+    const more: number[] = []
+    for (const phase of phases) {
+      more.push((await retryAfterStorm(control, phase)).backAfterS)
+    }
+    return [first.backAfterS, ...more]
+  }
+  const backBefore = await backAfter(false, waveBefore)
+  const backAfterFix = await backAfter(true, waveAfter)
+  const seconds = (list: number[]): string => list.map((s) => fmt(s, 1)).join(', ')
 
   const markdown = [
     `### Production dies with ${ours.sessions} sessions (${ours.clients} clients)`,
@@ -81,6 +95,9 @@ export default async function failoverBench(): Promise<BenchResult> {
     '',
     `Discovery requests during the outage: ${fmt(outageBefore.requests / Math.max(1, outageAfter.requests), 1)}x fewer after; ` +
       `Stream Manager peak against Retry-After: ${fmt(waveBefore.peakPerS / Math.max(1, waveAfter.peakPerS), 1)}x lower after. ` +
+      `All live again after the Retry-After storm, healed at phases 0, ${phases.map((p) => fmt(p / 1000, 1)).join(' and ')} s of the clients' 10 s cycle: before ${seconds(backBefore)} s, after ${seconds(backAfterFix)} s. ` +
+      'Before, every client comes back in the same wave every 10 s, so the last is back by the next wave: anywhere in [0, 10 s) after the heal, by phase (one phase alone says little). ' +
+      'After, each client waits the floor plus a random share of the 5 s spread from its own last 503, so some client has always just been told "10 s" at the heal: the last broadcaster is back within floor + spread (<= 15 s) whatever the phase, and a viewer whose broadcaster is not back yet looks again every 1-2 s for that window (not at the reconnect policy\'s backoff grown through the storm). ' +
       "The outage's length (10 min), the Retry-After (10 s), the reconnect policy (default: full jitter, 0.5 s doubling to 15 s) and the client's discovery backoff (1 s doubling, capped at the ttl) are the simulation's settings; \"before\" is the same code with the internal `stormControl` switch off (every reconnect attempt revalidates, reconnect assignments unpaced, Retry-After honoured exactly).",
   ].join('\n')
 
@@ -100,6 +117,8 @@ export default async function failoverBench(): Promise<BenchResult> {
       outageDiscoveryPeakPerSAfter: outageAfter.peakPerS,
       retryAfterPeakPerSBefore: waveBefore.peakPerS,
       retryAfterPeakPerSAfter: waveAfter.peakPerS,
+      retryAfterBackAfterMaxSBefore: Number(fmt(Math.max(...backBefore), 1)),
+      retryAfterBackAfterMaxSAfter: Number(fmt(Math.max(...backAfterFix), 1)),
     },
   }
 }

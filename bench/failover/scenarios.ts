@@ -251,12 +251,13 @@ export function discoveryOutage(control: boolean): Promise<StormFigures> {
 
 /**
  * 500 sessions dropped (a node restart) while their Stream Manager answers every assignment with `503
- * Retry-After: 10` for a minute: counts Stream Manager requests.
+ * Retry-After: 10` for a minute (plus `phaseMs`, to heal at another point of the clients' 10 s cycle):
+ * counts Stream Manager requests over the outage.
  */
-export function retryAfterStorm(control: boolean): Promise<StormFigures> {
+export function retryAfterStorm(control: boolean, phaseMs = 0): Promise<StormFigures> {
   return storm(
     50,
-    60_000,
+    60_000 + phaseMs,
     control,
     (rig) => rig.green.fail({ kind: 'status', status: 503, headers: { 'retry-after': '10' } }),
     (rig) => rig.green.heal(),
