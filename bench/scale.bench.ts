@@ -13,25 +13,35 @@
  * viewers without video for more than 1 s; per broadcaster: seconds its stream was on both nodes
  * (publishing twice: extra upload). Writes bench/scale-timeline.svg.
  * Run alone (it saturates both cores; no browser, but take the lock):
- * `flock /tmp/browser.lock npm run bench -- scale`. SCALE_BROADCASTERS fixes the size; SCALE_REPEATS
- * repeats the promotion (ours and break-before-make) to show the spread.
+ * `flock /tmp/browser.lock npm run bench -- scale`. Knobs: SCALE_SIZES (comma-separated broadcaster
+ * counts of the saturation steps, default 5,10,20); SCALE_BROADCASTERS fixes the scenarios' size (and the
+ * steps stop there); SCALE_REPEATS repeats the promotion (ours and break-before-make) to show the spread;
+ * SCALE_TRACE=path writes every client's log lines (per-session timelines).
  */
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 import { fmt, percentile } from './stats'
+import type { ProcessLoad } from './scale/protocol'
 import type { Strategy } from './scale/fleet'
 import { RULES, run, type RunResult, type Scenario } from './scale/scenarios'
+import { MachineMeter } from './scale/load'
 import { steps, type StepResult } from './scale/steps'
 import { renderScaleTimeline } from './scale/svg'
 import type { BenchResult } from './types'
 
-const SIZES = [5, 10, 20]
+/** SCALE_SIZES, else 5/50, 10/100, 20/200. */
+const SIZES = (process.env.SCALE_SIZES ?? '5,10,20')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0)
 /** A step fits when no process is above this share of its core, */
 const MAX_CPU = 0.9
-/** nor its event loop late by more than this at p99 (ms), */
+/** nor the whole machine above this share of its cores, */
+const MAX_MACHINE_CPU = 0.85
+/** nor an event loop late by more than this at p99 (ms), */
 const MAX_DELAY_MS = 100
-/** nor viewers missing more than this share of the frames. */
+/** nor viewers missing more than this share of the frames sent to them (those without video included). */
 const MAX_LOSS = 0.01
 
 const PLAN: readonly [Scenario, Strategy][] = [
@@ -51,20 +61,38 @@ const NAMES: Record<Strategy, string> = {
   dns: `DNS client (TTL ${RULES.dnsTtlS} s)`,
 }
 
+/** Why a step does not fit (empty: it fits). */
+function overLimits(step: StepResult): string[] {
+  const over: string[] = []
+  if (Math.max(step.clients.cpu, step.cluster.cpu) >= MAX_CPU) {
+    over.push('a process at its core')
+  }
+  if (step.machineCpu >= MAX_MACHINE_CPU) {
+    over.push('machine CPU')
+  }
+  if (Math.max(step.clients.delayP99Ms, step.cluster.delayP99Ms) >= MAX_DELAY_MS) {
+    over.push('event loop late')
+  }
+  if (step.lossMean >= MAX_LOSS || 1 - step.framesDelivered / step.framesSent >= MAX_LOSS) {
+    over.push('frames lost')
+  }
+  return over
+}
+
 function fits(step: StepResult): boolean {
-  return (
-    Math.max(step.clients.cpu, step.cluster.cpu) < MAX_CPU &&
-    Math.max(step.clients.delayP99Ms, step.cluster.delayP99Ms) < MAX_DELAY_MS &&
-    step.lossMean < MAX_LOSS
-  )
+  return overLimits(step).length === 0
 }
 
 const pct = (share: number): string => `${fmt(share * 100, 1)} %`
 const sec = (ms: number): string => fmt(ms / 1000, 2)
 
 function stepRow(step: StepResult): string {
-  return `| ${step.broadcasters}/${step.viewers} | ${pct(step.clients.cpu)} | ${fmt(step.clients.delayP99Ms, 0)} | ${pct(step.cluster.cpu)} | ${fmt(step.cluster.delayP99Ms, 0)} | ${step.withMedia} | ${pct(step.lossMean)} / ${pct(step.lossMax)} | ${fmt(step.delayP50, 0)} / ${fmt(step.delayP99, 0)} | ${fmt(step.startSeconds, 1)} | ${fits(step) ? 'yes' : '**no**'} |`
+  const over = overLimits(step)
+  return `| ${step.broadcasters}/${step.viewers} | ${pct(step.clients.cpu)} | ${fmt(step.clients.delayP99Ms, 0)} / ${fmt(step.clients.delayMaxMs, 0)} | ${pct(step.cluster.cpu)} | ${fmt(step.cluster.delayP99Ms, 0)} / ${fmt(step.cluster.delayMaxMs, 0)} | ${pct(step.machineCpu)} | ${step.withMedia} | ${step.framesDelivered} of ${step.framesSent} | ${pct(step.lossMean)} / ${pct(step.lossMax)} | ${fmt(step.delayP50, 0)} / ${fmt(step.delayP99, 0)} | ${fmt(step.startSeconds, 1)} | ${over.length === 0 ? 'yes' : `**no** (${over.join(', ')})`} |`
 }
+
+const loadText = (load: ProcessLoad): string =>
+  `${pct(load.cpu)}, loop ${fmt(load.delayP99Ms, 0)} / ${fmt(load.delayMaxMs, 0)} ms`
 
 function summary(result: RunResult) {
   const gaps = result.longestGaps
@@ -84,7 +112,8 @@ function summary(result: RunResult) {
 function runRow(result: RunResult): string {
   const s = summary(result)
   const moved = result.allMovedS === undefined ? 'never' : `${fmt(result.allMovedS, 1)} s`
-  return `| ${NAMES[result.strategy]} | ${sec(s.p50)} / ${sec(s.p95)} / **${sec(s.max)}** | ${s.over1s} of ${result.withMedia}${result.withMedia < result.viewers ? ` (${result.viewers - result.withMedia} never had video)` : ''} | ${s.publishingTwice} of ${result.broadcasters} | ${fmt(s.twiceMean, 1)} / ${fmt(s.twiceMax, 1)} | ${fmt(s.uplink, 0)} | ${moved} |`
+  const { load } = result
+  return `| ${NAMES[result.strategy]} | ${sec(s.p50)} / ${sec(s.p95)} / **${sec(s.max)}** | ${s.over1s} of ${result.withMedia}${result.withMedia < result.viewers ? ` (${result.viewers - result.withMedia} never had video)` : ''} | ${s.publishingTwice} of ${result.broadcasters} | ${fmt(s.twiceMean, 1)} / ${fmt(s.twiceMax, 1)} | ${fmt(s.uplink, 0)} | ${moved} | ${loadText(load.clients)} | ${loadText(load.cluster)} | ${pct(load.machine)} |`
 }
 
 const SCENARIO_TEXT: Record<Scenario, string> = {
@@ -94,10 +123,12 @@ const SCENARIO_TEXT: Record<Scenario, string> = {
 }
 
 export default async function scaleBench(): Promise<BenchResult> {
-  const stepResults = await steps(SIZES)
   const fixed = Number(process.env.SCALE_BROADCASTERS ?? '')
+  // With a fixed size the steps stop there (and include it): no step beyond what the scenarios use.
+  const sizes = fixed > 0 ? [...new Set([...SIZES.filter((n) => n < fixed), fixed])] : SIZES
+  const stepResults = await steps(sizes)
   const fitting = stepResults.filter(fits).map((step) => step.broadcasters)
-  const size = fixed > 0 ? fixed : Math.max(SIZES[0]!, ...fitting)
+  const size = fixed > 0 ? fixed : Math.max(sizes[0]!, ...fitting)
   const repeats = Math.max(1, Number(process.env.SCALE_REPEATS ?? '1'))
   const results: RunResult[] = []
   for (const [scenario, strategy] of PLAN) {
@@ -127,6 +158,10 @@ export default async function scaleBench(): Promise<BenchResult> {
     figures[`step${step.broadcasters}.clientsCpu`] = Number(step.clients.cpu.toFixed(3))
     figures[`step${step.broadcasters}.clusterCpu`] = Number(step.cluster.cpu.toFixed(3))
     figures[`step${step.broadcasters}.lossMean`] = Number(step.lossMean.toFixed(4))
+    figures[`step${step.broadcasters}.machineCpu`] = Number(step.machineCpu.toFixed(3))
+    figures[`step${step.broadcasters}.delivered`] = Number(
+      (step.framesDelivered / step.framesSent).toFixed(4),
+    )
   }
   for (const result of firsts) {
     const s = summary(result)
@@ -135,10 +170,12 @@ export default async function scaleBench(): Promise<BenchResult> {
     figures[`${key}.gapP95Ms`] = Math.round(s.p95)
     figures[`${key}.over1s`] = s.over1s
     figures[`${key}.uplinkExtraS`] = Number(s.uplink.toFixed(1))
+    figures[`${key}.clientsLoopMaxMs`] = Math.round(result.load.clients.delayMaxMs)
+    figures[`${key}.machineCpu`] = Number(result.load.machine.toFixed(3))
   }
 
   const header =
-    '| strategy | longest gap per viewer, s: p50 / p95 / **max** | viewers without video > 1 s | broadcasters publishing twice | publishing twice, s per broadcaster: mean / max | extra upload, broadcaster-seconds | all viewers on the target |\n| --- | --- | --- | --- | --- | --- | --- |'
+    '| strategy | longest gap per viewer, s: p50 / p95 / **max** | viewers without video > 1 s | broadcasters publishing twice | publishing twice, s per broadcaster: mean / max | extra upload, broadcaster-seconds | all viewers on the target | clients CPU, loop p99 / max | emulator CPU, loop p99 / max | machine CPU |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |'
   const scenarios = (['promotion', 'rollback', 'death'] as const).map((scenario) =>
     [
       `**${SCENARIO_TEXT[scenario]}**`,
@@ -149,12 +186,12 @@ export default async function scaleBench(): Promise<BenchResult> {
   )
   const saturated = stepResults.filter((step) => !fits(step)).map((s) => `${s.broadcasters}/${s.viewers}`)
   const markdown = [
-    `Real WebRTC sessions: werift broadcasters and viewers in Node, each user its own \`createClient\` with \`whipDriver\` on werift peers, against the emulator's werift media nodes (real HTTP, ICE, DTLS, SRTP on loopback); the emulator runs in its own process, so clients and nodes each have one of the two cores. Every broadcaster sends 30 numbered VP8-like RTP frames a second plus 50 audio packets; ${RULES.viewersPerStream} viewers per broadcaster, each a separate client. werift does not decode video: every gap is between **RTP packets**, not decoded frames.`,
+    `Real WebRTC sessions: werift broadcasters and viewers in Node, each user its own \`createClient\` with \`whipDriver\` on werift peers, against the emulator's werift media nodes (real HTTP, ICE, DTLS, SRTP on loopback); the emulator runs in its own process, so clients and nodes each have one of the two cores. Every broadcaster sends 30 numbered VP8-like RTP frames a second plus 50 audio packets; ${RULES.viewersPerStream} viewers per broadcaster, each a separate client. werift does not decode video: every gap is between **RTP packets**, not decoded frames, timed when the packet reaches the clients' event loop (a loop held up X ms can add up to X ms to a gap: the loop's max is in each table). Every werift peer, clients' and nodes', asks a STUN server on 127.0.0.1: werift asks one on every gathering (stun.l.google.com by default) and ICE waits for it up to 5 s, and on this machine that name's lookup hangs now and then, which held moves and reconnects 5-11 s in earlier runs of this section.`,
     '',
-    `**Where the machine saturates** (each step held ${6} s; CPU as a share of one core; a step fits below ${pct(MAX_CPU)} CPU in both processes, event-loop p99 below ${MAX_DELAY_MS} ms and ${pct(MAX_LOSS)} frames lost; viewers left without video at start-up are counted, not a saturation test: see the note below):`,
+    `**Where the machine saturates** (each step held ${6} s, steady, after its start-up; process CPU as a share of one core, machine CPU, from /proc/stat with every process and other tenants, as a share of all ${new MachineMeter().cores} cores; a step fits below ${pct(MAX_CPU)} CPU in each process, ${pct(MAX_MACHINE_CPU)} on the machine, event-loop p99 below ${MAX_DELAY_MS} ms and ${pct(MAX_LOSS)} of the frames sent to the viewers lost, viewers without video included). A steady step is not a swap: the scenario tables give the load from the event to the end of each run, when moves and reconnects add ICE and DTLS handshakes:`,
     '',
-    '| broadcasters/viewers | clients CPU | clients loop p99, ms | emulator CPU | emulator loop p99, ms | viewers with video after 45 s | frames lost mean / worst viewer | delay p50 / p99, ms | start-up, s | fits |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| broadcasters/viewers | clients CPU | clients loop p99 / max, ms | emulator CPU | emulator loop p99 / max, ms | machine CPU | viewers with video after start-up | frames received of sent | frames lost mean / worst viewer | delay p50 / p99, ms | start-up, s | fits |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...stepResults.map(stepRow),
     '',
     saturated.length === 0
@@ -162,7 +199,7 @@ export default async function scaleBench(): Promise<BenchResult> {
       : `Saturated at ${saturated.join(', ')}; the scenarios run at ${size}/${size * RULES.viewersPerStream}${fixed > 0 ? ' (fixed by SCALE_BROADCASTERS)' : ', the largest step that fits'}.`,
     '',
     ...scenarios.flatMap((text) => [text, '']),
-    `Sessions that ended \`failed\` (start-up included), by code, per run: ${results.map((r) => `${r.scenario}/${r.strategy} ${JSON.stringify(r.failures)}`).join('; ')}. A \`TIMEOUT\` is a WHEP subscribe whose media never flowed within whipDriver's 15 s connect timeout: some of the werift node's new subscriptions never get media under this load; with make-before-break such a failed move keeps the old connection (no gap), without it the viewer sits in the gap until the timeout and the retry.`,
+    `Sessions that ended \`failed\` (start-up included), by code, per run: ${results.map((r) => `${r.scenario}/${r.strategy} ${JSON.stringify(r.failures)}`).join('; ')}. A \`TIMEOUT\` is a session whose media never flowed within whipDriver's 15 s connect timeout; with make-before-break such a failed move keeps the old connection (no gap), without it the viewer sits in the gap until the timeout and the retry.`,
     '',
     `Rules of the simulation (figures they set are not measurements): manifest ttl ${RULES.manifestTtlS} s, drain ${RULES.drainS} s, rollback after ${RULES.rollbackAfterS} s, DNS TTL ${RULES.dnsTtlS} s, teardowns at the times above, measured until ${RULES.afterS} s after the teardown (death: ${RULES.afterS * 3} s, DNS ${RULES.dnsTtlS + RULES.afterS} s). "All viewers on the target" for ours is bounded by the spread rule (moves between the lead of 2 s and the deadline minus the 5 s margin); a broadcaster publishing twice for ours keeps its old publish for the viewers still on the old node until the subscriber window has passed plus one ttl plus 5 s, or the drain deadline, whichever comes first (docs/swaps.md): its length is set by that rule, the extra upload it costs is the figure to weigh. Double publishing is sampled on the nodes every 50 ms. Gaps are measured from the event (promotion, death) to the end of the run; the timeline marks a viewer "without video" after ${RULES.gapShownMs} ms.`,
     '',

@@ -1,4 +1,6 @@
-/** CPU share (of one core) and event-loop delay of this process over an interval. */
+/** CPU share (of one core) and event-loop delay of this process over an interval; the machine's CPU. */
+import { readFileSync } from 'node:fs'
+import { cpus } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 
 import type { ProcessLoad } from './protocol'
@@ -28,5 +30,38 @@ export class LoadMeter {
 
   stop(): void {
     this.delay.disable()
+  }
+}
+
+/** Busy and total jiffies of every core (/proc/stat), or undefined off Linux. */
+function machineTimes(): { busy: number; total: number } | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!
+    const fields = line.trim().split(/\s+/).slice(1).map(Number)
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0) // idle + iowait
+    const total = fields.reduce((a, b) => a + b, 0)
+    return { busy: total - idle, total }
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The whole machine's CPU (every process, other tenants included) as a share of all its cores, since the
+ * previous call: what says the two cores are full, whichever process fills them.
+ */
+export class MachineMeter {
+  private from = machineTimes()
+  /** Cores of this machine. */
+  readonly cores = cpus().length
+
+  take(): number {
+    const now = machineTimes()
+    const from = this.from
+    this.from = now
+    if (now === undefined || from === undefined || now.total === from.total) {
+      return Number.NaN
+    }
+    return (now.busy - from.busy) / (now.total - from.total)
   }
 }

@@ -25,6 +25,9 @@ function audioPacket(n: number): RtpPacket {
   return new RtpPacket(new RtpHeader(header), Buffer.from([0xfc, 0xff, 0xfe]))
 }
 
+/** Video frames a broadcaster sends each second. */
+export const FRAMES_PER_SECOND = 30
+
 /** A broadcaster's camera and microphone. */
 export interface Source {
   readonly mediaStream: MediaStream
@@ -35,7 +38,7 @@ export function startSource(): Source {
   const video = new MediaStreamTrack({ kind: 'video' })
   const audio = new MediaStreamTrack({ kind: 'audio' })
   let frame = 0
-  const videoTimer = setInterval(() => video.writeRtp(videoPacket(++frame)), 1000 / 30)
+  const videoTimer = setInterval(() => video.writeRtp(videoPacket(++frame)), 1000 / FRAMES_PER_SECOND)
   let tick = 0
   const audioTimer = setInterval(() => audio.writeRtp(audioPacket(++tick)), 20)
   return {

@@ -18,7 +18,8 @@ import type { Cluster } from './cluster'
 import { startCluster } from './cluster'
 import { DnsCache } from './dns'
 import { Fleet, sleep, type Strategy } from './fleet'
-import { NODE_SAMPLE_MS, type NodeSample } from './protocol'
+import { LoadMeter, MachineMeter } from './load'
+import { NODE_SAMPLE_MS, type NodeSample, type ProcessLoad } from './protocol'
 
 export type Scenario = 'promotion' | 'rollback' | 'death'
 
@@ -69,6 +70,12 @@ export interface RunResult {
   readonly seconds: number
   /** Sessions that ended `failed`, by error code (start-up included). */
   readonly failures: Record<string, number>
+  /**
+   * Load from the event to the end: the clients' process, the emulator's, the whole machine (share of all
+   * cores). A gap is timed when a packet reaches the clients' event loop, so a loop held up for X ms can
+   * show as a gap of up to X ms: `clients.delayMaxMs` bounds what the measurement itself adds.
+   */
+  readonly load: { readonly clients: ProcessLoad; readonly cluster: ProcessLoad; readonly machine: number }
 }
 
 /** Seconds each stream was carried by both nodes, from the nodes' samples. */
@@ -144,6 +151,9 @@ export async function run(scenario: Scenario, strategy: Strategy, broadcasters: 
     await fleet.grow(broadcasters)
     await sleep(1000)
     await cluster.samples()
+    const loadMeter = new LoadMeter()
+    const machine = new MachineMeter()
+    await cluster.load()
     const t0 = Date.now()
     const measured = fleet.viewers.filter((user) => (user.meter?.lastAt ?? 0) > 0)
     const target = scenario === 'rollback' ? 'green' : 'blue'
@@ -163,6 +173,8 @@ export async function run(scenario: Scenario, strategy: Strategy, broadcasters: 
     )
     clearInterval(sampler)
     const end = Date.now()
+    const load = { clients: loadMeter.take(), cluster: await cluster.load(), machine: machine.take() }
+    loadMeter.stop()
     const streams = fleet.users.filter((user) => user.kind === 'publish').map((user) => user.stream)
     return {
       scenario,
@@ -177,6 +189,7 @@ export async function run(scenario: Scenario, strategy: Strategy, broadcasters: 
       allMovedS: allMovedAt === undefined ? undefined : (allMovedAt - t0) / 1000,
       seconds: (Date.now() - started) / 1000,
       failures: fleet.failures,
+      load,
     }
   } finally {
     await fleet.close()

@@ -7,7 +7,8 @@
 import { percentile } from '../stats'
 import { startCluster } from './cluster'
 import { Fleet, sleep } from './fleet'
-import { LoadMeter } from './load'
+import { LoadMeter, MachineMeter } from './load'
+import { FRAMES_PER_SECOND } from './media'
 import type { ProcessLoad } from './protocol'
 import { RULES } from './scenarios'
 
@@ -28,12 +29,18 @@ export interface StepResult {
   readonly delayP99: number
   /** Seconds to bring the step's new users live. */
   readonly startSeconds: number
+  /** The whole machine's CPU over the steady part (share of all its cores, every process). */
+  readonly machineCpu: number
+  /** Video frames the viewers received over the steady part, and what the broadcasters sent them. */
+  readonly framesDelivered: number
+  readonly framesSent: number
 }
 
 export async function steps(sizes: readonly number[]): Promise<StepResult[]> {
   const cluster = await startCluster({ ttl: RULES.manifestTtlS })
   const fleet = new Fleet(cluster.discoveryUrl, 'ours', RULES.viewersPerStream, undefined)
   const meter = new LoadMeter()
+  const machine = new MachineMeter()
   const results: StepResult[] = []
   try {
     for (const size of sizes) {
@@ -42,14 +49,18 @@ export async function steps(sizes: readonly number[]): Promise<StepResult[]> {
       await fleet.grow(size)
       const startSeconds = (Date.now() - started) / 1000
       await sleep(1000)
+      meter.take()
+      await cluster.load()
+      machine.take()
       for (const viewer of fleet.viewers) {
         viewer.meter?.resetCounts()
       }
-      meter.take()
-      await cluster.load()
+      const steadyFrom = Date.now()
       await sleep(STEADY_MS)
       const clients = meter.take()
       const clusterLoad = await cluster.load()
+      const machineCpu = machine.take()
+      const steadyS = (Date.now() - steadyFrom) / 1000
       const meters = fleet.viewers.flatMap((viewer) =>
         viewer.meter && viewer.meter.lastAt > 0 ? [viewer.meter] : [],
       )
@@ -66,6 +77,10 @@ export async function steps(sizes: readonly number[]): Promise<StepResult[]> {
         delayP50: percentile(delays, 50),
         delayP99: percentile(delays, 99),
         startSeconds,
+        machineCpu,
+        framesDelivered: meters.reduce((sum, m) => sum + m.frames, 0),
+        // Every viewer of the step (those without media too) was sent FRAMES_PER_SECOND frames a second.
+        framesSent: Math.round(fleet.viewers.length * FRAMES_PER_SECOND * steadyS),
       })
       process.stdout.write(`scale: step ${size}/${meters.length} measured\n`)
     }
