@@ -180,6 +180,11 @@ export class Fleet {
     })
   }
 
+  /** Video frames each stream's broadcaster has sent so far. */
+  framesSent(): Map<string, number> {
+    return new Map(this.sources.map((source, i) => [`stage-${i}`, source.framesSent]))
+  }
+
   /** Viewers that have received video at least once. */
   get receiving(): number {
     return this.viewers.filter((user) => (user.meter?.lastAt ?? 0) > 0).length

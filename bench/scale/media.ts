@@ -31,6 +31,8 @@ export const FRAMES_PER_SECOND = 30
 /** A broadcaster's camera and microphone. */
 export interface Source {
   readonly mediaStream: MediaStream
+  /** Video frames sent so far (setInterval drifts below FRAMES_PER_SECOND on a busy loop: count them). */
+  readonly framesSent: number
   stop(): void
 }
 
@@ -43,6 +45,9 @@ export function startSource(): Source {
   const audioTimer = setInterval(() => audio.writeRtp(audioPacket(++tick)), 20)
   return {
     mediaStream: new MediaStream([video, audio]),
+    get framesSent() {
+      return frame
+    },
     stop: () => {
       clearInterval(videoTimer)
       clearInterval(audioTimer)

@@ -8,7 +8,6 @@ import { percentile } from '../stats'
 import { startCluster } from './cluster'
 import { Fleet, sleep } from './fleet'
 import { LoadMeter, MachineMeter } from './load'
-import { FRAMES_PER_SECOND } from './media'
 import type { ProcessLoad } from './protocol'
 import { RULES } from './scenarios'
 
@@ -55,12 +54,13 @@ export async function steps(sizes: readonly number[]): Promise<StepResult[]> {
       for (const viewer of fleet.viewers) {
         viewer.meter?.resetCounts()
       }
-      const steadyFrom = Date.now()
+      const sentFrom = fleet.framesSent()
       await sleep(STEADY_MS)
       const clients = meter.take()
       const clusterLoad = await cluster.load()
       const machineCpu = machine.take()
-      const steadyS = (Date.now() - steadyFrom) / 1000
+      const sentTo = fleet.framesSent()
+      const sentDuring = (stream: string): number => (sentTo.get(stream) ?? 0) - (sentFrom.get(stream) ?? 0)
       const meters = fleet.viewers.flatMap((viewer) =>
         viewer.meter && viewer.meter.lastAt > 0 ? [viewer.meter] : [],
       )
@@ -79,8 +79,8 @@ export async function steps(sizes: readonly number[]): Promise<StepResult[]> {
         startSeconds,
         machineCpu,
         framesDelivered: meters.reduce((sum, m) => sum + m.frames, 0),
-        // Every viewer of the step (those without media too) was sent FRAMES_PER_SECOND frames a second.
-        framesSent: Math.round(fleet.viewers.length * FRAMES_PER_SECOND * steadyS),
+        // What each viewer's broadcaster sent meanwhile, for every viewer (those without media too).
+        framesSent: fleet.viewers.reduce((sum, viewer) => sum + sentDuring(viewer.stream), 0),
       })
       process.stdout.write(`scale: step ${size}/${meters.length} measured\n`)
     }
