@@ -62,16 +62,16 @@ async function expectRetryAt(setupDone: Awaited<ReturnType<typeof setup>>, waitM
 
 describe('Retry-After is a floor with jitter above it (Stream Manager HTTP)', () => {
   it('the waits below are retryAfterWait(floor, random)', () => {
-    expect(retryAfterWait(10_000, () => 0.999)).toBe(14_995)
-    expect(retryAfterWait(4_000, () => 0.5)).toBe(5_000)
+    expect(retryAfterWait(10_000, () => 0.999)).toBe(11_998)
+    expect(retryAfterWait(4_000, () => 0.5)).toBe(4_500)
   })
 
   it.each([
     ['Retry-After: 10, random 0: 10,000 ms (the floor itself)', '10', 0, 10_000],
-    ['Retry-After: 10, random 0.5: 12,500 ms', '10', 0.5, 12_500],
-    ['Retry-After: 10, random 0.999: 14,995 ms (the top of the window)', '10', 0.999, 14_995],
+    ['Retry-After: 10, random 0.5: 11,000 ms', '10', 0.5, 11_000],
+    ['Retry-After: 10, random 0.999: 11,998 ms (the top of the window)', '10', 0.999, 11_998],
     ['Retry-After: 0, random 0.5: 500 ms (spread over 1 s too)', '0', 0.5, 500],
-    ['an HTTP date 4 s ahead, random 0.5: 5,000 ms', 'Thu, 26 Nov 2026 10:00:04 GMT', 0.5, 5_000],
+    ['an HTTP date 4 s ahead, random 0.5: 4,500 ms', 'Thu, 26 Nov 2026 10:00:04 GMT', 0.5, 4_500],
   ])('%s: the retry at that wait, none 1 ms before', async (_name, header, random, waitMs) => {
     await expectRetryAt(await setup(header, random), waitMs)
   })

@@ -107,7 +107,7 @@ export async function sendRequest(
 /**
  * The wait before POST attempt `attempt + 1` after a 503 or 429: the server's `Retry-After` (already parsed,
  * cut to `maxRetryAfterMs`) as a floor with jitter above it (`retryAfterWait`: never earlier than asked, a
- * crowd of viewers told "10 s" spread over 10-15 s instead of one wave); without one, capped exponential
+ * crowd of viewers told "10 s" spread over 10-12 s instead of one wave); without one, capped exponential
  * backoff with full jitter (500 ms doubling, at most 5 s).
  * @internal
  */
