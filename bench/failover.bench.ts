@@ -16,6 +16,7 @@
  *
  * Run alone: flock /tmp/browser.lock npm run bench -- failover.bench (`-- failover` runs the media bench too)
  */
+import { retryAfterSpreadMs } from '../src/internal/retryAfter'
 import { fmt } from './stats'
 import {
   discoveryOutage,
@@ -97,7 +98,7 @@ export default async function failoverBench(): Promise<BenchResult> {
       `Stream Manager peak against Retry-After: ${fmt(waveBefore.peakPerS / Math.max(1, waveAfter.peakPerS), 1)}x lower after. ` +
       `All live again after the Retry-After storm, healed at phases 0, ${phases.map((p) => fmt(p / 1000, 1)).join(' and ')} s of the clients' 10 s cycle: before ${seconds(backBefore)} s, after ${seconds(backAfterFix)} s. ` +
       'Before, every client comes back in the same wave every 10 s, so the last is back by the next wave: anywhere in [0, 10 s) after the heal, by phase (one phase alone says little). ' +
-      'After, each client waits the floor plus a random share of the 5 s spread from its own last 503, so some client has always just been told "10 s" at the heal: the last broadcaster is back within floor + spread (<= 15 s) whatever the phase, and a viewer whose broadcaster is not back yet looks again every 1-2 s for that window (not at the reconnect policy\'s backoff grown through the storm). ' +
+      `After, each client waits the floor plus a random share of the ${fmt(retryAfterSpreadMs(10_000) / 1000, 0)} s spread from its own last 503, so some client has always just been told "10 s" at the heal: the last broadcaster is back within floor + spread (<= ${fmt((10_000 + retryAfterSpreadMs(10_000)) / 1000, 0)} s) whatever the phase, and a viewer whose broadcaster is not back yet looks again every 1-2 s for that window (not at the reconnect policy's backoff grown through the storm). ` +
       "The outage's length (10 min), the Retry-After (10 s), the reconnect policy (default: full jitter, 0.5 s doubling to 15 s) and the client's discovery backoff (1 s doubling, capped at the ttl) are the simulation's settings; \"before\" is the same code with the internal `stormControl` switch off (every reconnect attempt revalidates, reconnect assignments unpaced, Retry-After honoured exactly).",
   ].join('\n')
 
