@@ -35,7 +35,7 @@ export const publish: EndpointHandler = async (context, route, query, request, r
     return
   }
   const id = randomUUID()
-  const pc = newPeer(context.werift)
+  const pc = newPeer(context.werift, { ingest: true })
   const publication: Publication = {
     type: 'publish',
     id,

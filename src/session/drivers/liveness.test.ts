@@ -9,12 +9,21 @@ import { describe, expect, it } from 'vitest'
 
 import { ManualClock } from '../../testing/ManualClock'
 import tape from './__fixtures__/werift-stats-tape.json'
-import { LivenessWatch, type LivenessSettings, type LivenessVerdict } from './liveness'
+import {
+  LIVENESS_DEFAULTS,
+  LivenessWatch,
+  REPORT_FLOOR_MS,
+  type LivenessSettings,
+  type LivenessVerdict,
+} from './liveness'
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined }
 
-/** What arrives in one step: media (RTP), an RTCP sender report, a receiver report, a STUN answer. */
-type Arrival = 'rtp' | 'sr' | 'rr' | 'stun' | 'send'
+/**
+ * What arrives in one step: media (RTP), an RTCP sender report, a receiver report, other RTCP feedback
+ * (transport-wide congestion feedback, NACK, PLI), a STUN answer; `send`: the peer sent media.
+ */
+type Arrival = 'rtp' | 'sr' | 'rr' | 'fb' | 'stun' | 'send'
 
 /** A peer whose statistics move only as the test says (field names as Chromium and werift report them). */
 class TapePeer {
@@ -53,6 +62,9 @@ class TapePeer {
           this.reportsReceived += 1
           this.rttMeasurements += 1
           this.transportBytes += 60
+          break
+        case 'fb':
+          this.transportBytes += 40
           break
         case 'stun':
           this.stunResponses += 1
@@ -291,6 +303,69 @@ describe('LivenessWatch: a broadcaster', () => {
     expect(run.verdicts).toEqual([])
     await run.play(5000, () => ['send'])
     expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+  })
+})
+
+describe('LivenessWatch: a broadcaster with the defaults, on a node that sends transport-wide feedback', () => {
+  const { inactivityMs, graceMs } = LIVENESS_DEFAULTS.publish
+  /** Sending; the node's transport-wide feedback every 100 ms, a receiver report every second, STUN every 2.5 s. */
+  const twcc = (t: number): Arrival[] => [
+    'send',
+    ...(every(t, 100) ? (['fb'] as const) : []),
+    ...(every(t, 1000) ? (['rr'] as const) : []),
+    ...(every(t, 2500) ? (['stun'] as const) : []),
+  ]
+  /** The node is gone: the broadcaster keeps sending, nothing comes back. */
+  const dead = (): Arrival[] => ['send']
+
+  it('notices the node dying in about a second: all feedback stops for inactivityMs + graceMs', async () => {
+    const run = watch(LIVENESS_DEFAULTS.publish)
+    await run.play(5000, twcc)
+    expect(run.verdicts).toEqual([])
+    // The last feedback is read at 5000 (the reading of the step at 4950 + 50); silence is noticed at
+    // the first reading 750 ms after it, and the grace runs out 250 ms later.
+    await run.play(inactivityMs + graceMs - 50, dead)
+    expect(run.verdicts).toEqual([])
+    await run.play(100, dead)
+    expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+    expect(run.verdicts[0]?.detail).toContain('no RTCP feedback')
+  })
+
+  it('stays alive through 20 s of steady feedback', async () => {
+    const run = watch(LIVENESS_DEFAULTS.publish)
+    await run.play(20_000, twcc)
+    expect(run.verdicts).toEqual([])
+    run.watch.stop()
+  })
+
+  it('a broadcaster that stops sending gets no feedback, and that is no death (receiver reports go on)', async () => {
+    const run = watch(LIVENESS_DEFAULTS.publish)
+    await run.play(5000, twcc)
+    await run.play(10_000, (t) => (every(t, 1000) ? ['rr'] : []))
+    expect(run.verdicts).toEqual([])
+    run.watch.stop()
+  })
+
+  it('a node sending only receiver reports, 500 ms apart, is never steady: it keeps the receiver-report floor', async () => {
+    const run = watch(LIVENESS_DEFAULTS.publish)
+    await run.play(5000, (t) => ['send', ...(every(t, 500) ? (['rr'] as const) : [])])
+    // The last report is read at 4750; 1.5 s of silence is allowed before the grace begins.
+    await run.play(REPORT_FLOOR_MS - 50, dead)
+    expect(run.verdicts).toEqual([])
+    await run.play(graceMs + 250, dead)
+    expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+    expect(run.verdicts[0]?.detail).toContain('no receiver report')
+  })
+
+  it('before its feedback is known, a broadcaster gets the receiver-report floor, not the viewer\'s 0.75 s', async () => {
+    const run = watch(LIVENESS_DEFAULTS.publish)
+    await run.play(250, (t) => ['send', ...(t === 0 ? (['stun'] as const) : [])])
+    await run.play(REPORT_FLOOR_MS - 250, dead) // the first receiver report is often 1-1.5 s away
+    expect(run.verdicts).toEqual([])
+    await run.play(100, (t) => ['send', ...(every(t, 100) ? (['rr'] as const) : [])])
+    await run.play(3000, twcc)
+    expect(run.verdicts).toEqual([])
+    run.watch.stop()
   })
 })
 

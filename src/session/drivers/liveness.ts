@@ -10,9 +10,13 @@
  *   source (the broadcaster's camera stalled, or it left without an unpublish notice): the watch reports
  *   it through `onStall` and keeps the connection; the path then counts as dead only after `frozenPathMs`
  *   with nothing at all arriving;
- * - a broadcaster whose node has sent RTCP receiver reports gets no new one (STUN answers alone do not
- *   keep it alive: a node whose media path froze may still answer them), or none for 1.5 times the
- *   longest of the last 8 gaps between its reports when that is longer (a node that reports rarely);
+ * - a broadcaster that is sending media to a node whose RTCP feedback has come steadily (in each of the
+ *   last 4 readings, as transport-wide congestion feedback does every 100 ms while media arrives) gets no
+ *   RTCP at all (anything but STUN, which a node whose media path froze may still answer): noticed, like a
+ *   viewer, in about 1 s;
+ * - a broadcaster whose node has sent RTCP receiver reports gets no new one for `max(inactivityMs,
+ *   1500 ms)`, or for 1.5 times the longest of the last 8 gaps between them (the rule that also holds
+ *   while the broadcaster sends nothing, when no feedback is due);
  * - any other connection receives nothing at all.
  * A connection disconnected (by these or by ICE) for `graceMs` is dead.
  *
@@ -54,19 +58,31 @@ export const FROZEN_PATH_MS = 5000
 /** How many recent gaps between receiver reports set a broadcaster's allowance (see `judge`). @internal */
 const REPORT_GAPS = 8
 
+/** How many readings in a row must each see RTCP feedback for a broadcaster's node to count as steady. @internal */
+const STEADY_READINGS = 4
+
+/**
+ * The least a broadcaster's watch allows between two receiver reports, whatever `inactivityMs` says:
+ * receivers send them only every 0.5-1.5 s (werift) or about once a second (libwebrtc video). @internal
+ */
+export const REPORT_FLOOR_MS = 1500
+
 /**
  * Default timings per session kind (`intervalMs`, `inactivityMs`, `graceMs`). A viewer receives media many
- * times a second (audio alone every 20 ms), so 0.75 s without a single byte (not even the node's RTCP or STUN)
- * means the path is dead: it is noticed in about 1 s ("noticing in about a second", issue 13). A broadcaster receives only the node's RTCP feedback (receiver reports,
- * congestion-control feedback: several a second from libwebrtc-style receivers, 0.5-1.5 s apart from the
- * emulator's werift) and STUN answers, so it allows 1.5 s without a receiver report, noticed in about 1.75 s;
- * a node that sends reports less often needs a longer `inactivityTimeoutMs`. A viewer whose source
- * freezes keeps its connection while the node's sender reports or STUN answers arrive. @internal
+ * times a second (audio alone every 20 ms), so 0.75 s without a single byte (not even the node's RTCP or
+ * STUN) means the path is dead: it is noticed in about 1 s ("noticing in about a second", issue 13). A
+ * broadcaster receives only the node's RTCP feedback and STUN answers. From a node that sends
+ * transport-wide congestion feedback (every 100 ms while media arrives: libwebrtc, mediasoup, Janus, Pion
+ * and the emulator) 0.75 s of silence is as telling, and it is noticed in about 1 s too; from a node that
+ * sends only receiver reports (0.5-1.5 s apart from werift, about 1 s from libwebrtc) the watch allows
+ * {@link REPORT_FLOOR_MS} or 1.5 times the node's own longest recent gap: noticed in 1.75-2.5 s. A viewer
+ * whose source freezes keeps its connection while the node's sender reports or STUN answers arrive.
+ * @internal
  */
 export const LIVENESS_DEFAULTS: Readonly<
   Record<'publish' | 'subscribe', Readonly<Omit<LivenessSettings, 'clock'>>>
 > = {
-  publish: { intervalMs: 250, inactivityMs: 1500, graceMs: 250 },
+  publish: { intervalMs: 250, inactivityMs: 750, graceMs: 250 },
   subscribe: { intervalMs: 250, inactivityMs: 750, graceMs: 250 },
 }
 
@@ -90,6 +106,12 @@ export interface LivenessVerdict {
   readonly reason: 'failed' | 'closed' | 'lost'
   /** A sentence for the error message. */
   readonly detail: string
+}
+
+/** Appends a gap, keeping the last {@link REPORT_GAPS}. */
+function remember(gaps: number[], gap: number): void {
+  gaps.push(gap)
+  gaps.splice(0, gaps.length - REPORT_GAPS)
 }
 
 /**
@@ -116,6 +138,12 @@ export class LivenessWatch implements SweepMember {
   /** Gaps between the last receiver reports seen (ms, at most {@link REPORT_GAPS}), once two have come. */
   private readonly reportGaps: number[] = []
   private reportMoves = 0
+  /** A broadcaster's side: when RTCP feedback of any kind last arrived, and the last gaps between arrivals. */
+  private feedbackAt: number
+  private readonly feedbackGaps: number[] = []
+  private feedbackMoves = 0
+  /** Whether the last reading showed media sent since the one before (a broadcaster is sending). */
+  private sending = false
   private stalled = false
   /** Why the connection counts as disconnected by its statistics (undefined: it does not). */
   private silence: string | undefined
@@ -133,6 +161,7 @@ export class LivenessWatch implements SweepMember {
     this.mediaAt = now
     this.pathAt = now
     this.reportAt = now
+    this.feedbackAt = now
   }
 
   /** Starts polling. `baseline`: the counters already seen (so the first poll compares with them). */
@@ -208,16 +237,23 @@ export class LivenessWatch implements SweepMember {
     }
     const media = counters.inboundMediaBytes !== prev.inboundMediaBytes
     const reports = counters.receiverReports !== prev.receiverReports
+    const feedback = reports || counters.transportBytes !== prev.transportBytes
+    this.sending = counters.outboundMediaBytes !== prev.outboundMediaBytes
     if (media) {
       this.sawMedia = true
       this.mediaAt = now
     }
     if (reports) {
       if (this.reportMoves++ > 0) {
-        this.reportGaps.push(now - this.reportAt)
-        this.reportGaps.splice(0, this.reportGaps.length - REPORT_GAPS)
+        remember(this.reportGaps, now - this.reportAt)
       }
       this.reportAt = now
+    }
+    if (feedback) {
+      if (this.feedbackMoves++ > 0) {
+        remember(this.feedbackGaps, now - this.feedbackAt)
+      }
+      this.feedbackAt = now
     }
     if (
       media ||
@@ -234,22 +270,49 @@ export class LivenessWatch implements SweepMember {
   private judge(now: number): void {
     const { inactivityMs } = this.settings
     const was = this.silence
+    const feedbackSilence = this.sawMedia ? undefined : this.feedbackSilence(now)
     if (this.sawMedia) {
       this.judgeViewer(now)
+    } else if (feedbackSilence !== undefined) {
+      this.silence = feedbackSilence
     } else if (this.sawReports && this.reportGaps.length > 0) {
       // Once the node's cadence is known (two reports have come; until then anything arriving counts), a
-      // node that reports less often than inactivityMs allows is given 1.5 times its own longest recent
-      // gap instead, so that its publishers do not reconnect between two healthy reports.
-      const limit = Math.max(inactivityMs, 1.5 * Math.max(0, ...this.reportGaps))
+      // node that reports less often than the floor allows is given 1.5 times its own longest recent gap
+      // instead, so that its publishers do not reconnect between two healthy reports.
+      const limit = Math.max(inactivityMs, REPORT_FLOOR_MS, 1.5 * Math.max(0, ...this.reportGaps))
       const quiet = now - this.reportAt
       this.silence = quiet >= limit ? `no receiver report from the node for ${quiet} ms` : undefined
     } else {
+      // A broadcaster (it has sent media) whose node's cadence is not known yet gets the receivers'
+      // floor: its first receiver report may come 1.5 s after its first packet.
+      const limit = this.last?.outboundMediaBytes ? Math.max(inactivityMs, REPORT_FLOOR_MS) : inactivityMs
       const quiet = now - this.pathAt
-      this.silence = quiet >= inactivityMs ? `nothing received for ${quiet} ms` : undefined
+      this.silence = quiet >= limit ? `nothing received for ${quiet} ms` : undefined
     }
     if (this.silence !== undefined && was === undefined) {
       this.log.info(`${this.what}: ${this.silence}`)
     }
+  }
+
+  /**
+   * A sending broadcaster's silence, judged on the node's RTCP of any kind once it has come steadily: none
+   * for `inactivityMs`. `undefined` while the broadcaster sends nothing (no feedback is due) or while the
+   * node's feedback is not steady: the receiver-report rule decides then.
+   */
+  private feedbackSilence(now: number): string | undefined {
+    const { inactivityMs, intervalMs } = this.settings
+    // Steady: feedback in each of the last STEADY_READINGS readings (gaps of one reading interval, with
+    // room for a late timer). A node that sends only receiver reports, at least 0.5 s apart, never looks
+    // steady: two of the watch's readings always fall between two of its reports, so the gaps the watch
+    // sees are 2 intervals or more. Its broadcasters keep the receiver-report rule and its floor.
+    const steady =
+      this.feedbackGaps.length >= STEADY_READINGS &&
+      this.feedbackGaps.slice(-STEADY_READINGS).every((gap) => gap <= 1.5 * intervalMs)
+    if (!this.sending || !steady) {
+      return undefined
+    }
+    const quiet = now - this.feedbackAt
+    return quiet >= inactivityMs ? `no RTCP feedback from the node for ${quiet} ms` : undefined
   }
 
   private judgeViewer(now: number): void {

@@ -21,6 +21,11 @@ export interface PeerCounters {
   /** Sum of `transport` and `candidate-pair` `bytesReceived`: anything at all arriving (RTCP, STUN). */
   readonly receivedBytes: number
   /**
+   * `transport` `bytesReceived` alone: RTP and RTCP, not STUN (werift counts STUN in the candidate pair's
+   * bytes; neither counts it here). What a broadcaster receives there is its node's RTCP feedback.
+   */
+  readonly transportBytes: number
+  /**
    * Moves when a STUN request or answer arrives (`candidate-pair` `requestsReceived` + `responsesReceived`):
    * consent checks, which a browser may not count in `bytesReceived`.
    */
@@ -61,6 +66,7 @@ export function countersOf(report: { forEach(callback: (stat: unknown) => void):
   let inboundMediaBytes = 0
   let outboundMediaBytes = 0
   let receivedBytes = 0
+  let transportBytes = 0
   let stunReceived = 0
   let senderReports = 0
   let receiverReports = 0
@@ -80,6 +86,7 @@ export function countersOf(report: { forEach(callback: (stat: unknown) => void):
         break
       case 'transport':
         receivedBytes += num(stat.bytesReceived)
+        transportBytes += num(stat.bytesReceived)
         break
       case 'remote-outbound-rtp':
         senderReports += num(stat.reportsSent) + num(stat.remoteTimestamp)
@@ -100,6 +107,7 @@ export function countersOf(report: { forEach(callback: (stat: unknown) => void):
     inboundMediaBytes,
     outboundMediaBytes,
     receivedBytes,
+    transportBytes,
     stunReceived,
     senderReports,
     receiverReports,

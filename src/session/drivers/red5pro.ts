@@ -64,7 +64,9 @@ export interface Red5proDriverOptions {
   readonly livenessIntervalMs?: number | undefined
   /**
    * Nothing at all received (no RTP, RTCP or STUN) this long counts as disconnected.
-   * @default 750 (subscribe: media arrives many times a second), 1500 (publish: the node's receiver reports)
+   * For a broadcaster: no RTCP feedback from a node whose feedback has come steadily (transport-wide
+   * congestion feedback, every 100 ms), else at least 1.5 s between the node's receiver reports.
+   * @default 750
    */
   readonly inactivityTimeoutMs?: number | undefined
   /** Disconnected (by ICE or by silence) this long ends the session. @default 250 */

@@ -75,7 +75,9 @@ export interface WhipDriverOptions {
   livenessIntervalMs?: number | undefined
   /**
    * Nothing received (RTP, RTCP, STUN) for this long counts as disconnected.
-   * @default 750 (subscribe: media arrives many times a second), 1500 (publish: the node's receiver reports)
+   * For a broadcaster: no RTCP feedback from a node whose feedback has come steadily (transport-wide
+   * congestion feedback, every 100 ms), else at least 1.5 s between the node's receiver reports.
+   * @default 750
    */
   inactivityTimeoutMs?: number | undefined
   /**
