@@ -260,7 +260,7 @@ describe('waiting for a stream (waitForStream: true)', () => {
     await expect(pending).rejects.toMatchObject({ code: 'CLOSED' })
   })
 
-  it("honours the Stream Manager's Retry-After on the 404: no look before it says", async () => {
+  it("honours the Stream Manager's Retry-After on the 404 as a floor, with jitter above it: no look before it says", async () => {
     const r = await rig()
     r.green.fail(
       {
@@ -274,10 +274,13 @@ describe('waiting for a stream (waitForStream: true)', () => {
     const viewer = r.client()
     const pending = viewer.subscribe({ streamName: 'show', waitForStream: true })
     const events = record(pending.session)
-    await r.run(29_000)
+    await r.run(29_900)
     expect(r.subscribeRequests(r.green)).toBe(1)
-    expect(events.payloads('waiting')[0]).toMatchObject({ delayMs: 30_000 })
-    await r.run(2_000)
+    // Spread over [30 s, 45 s): retryAfterSpreadMs(30 s) = 15 s.
+    const { delayMs } = events.payloads('waiting')[0] as { delayMs: number }
+    expect(delayMs).toBeGreaterThanOrEqual(30_000)
+    expect(delayMs).toBeLessThan(45_000)
+    await r.run(delayMs - 29_900 + 1_000)
     expect(r.subscribeRequests(r.green)).toBe(2)
     await pending.session.close()
     await expect(pending).rejects.toMatchObject({ code: 'CLOSED' })
