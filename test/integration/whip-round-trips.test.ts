@@ -152,11 +152,17 @@ async function browserLikePeer(): Promise<new (config?: object) => RTCPeerConnec
   return Peer as unknown as new (config?: object) => RTCPeerConnection
 }
 
+/** A server-offer (Red5 flavour) node with `cam1` published on it. */
+async function publishedServerOfferNode(): Promise<MediaNode> {
+  const media = await startMediaNode({ name: 'rt', whepFlavour: 'server-offer' })
+  cleanups.push(() => media.close())
+  await publish(media)
+  return media
+}
+
 describe('whipDriver viewer: candidates on the answer', () => {
   it('the PATCHed SDP answer carries the host candidates gathered just after it was made (server-offer node)', async () => {
-    const media = await startMediaNode({ name: 'rt', whepFlavour: 'server-offer' })
-    cleanups.push(() => media.close())
-    await publish(media)
+    const media = await publishedServerOfferNode()
     const answers: string[] = []
     const recording: typeof fetch = (input, init) => {
       if (init?.method === 'PATCH' && new Headers(init.headers).get('content-type') === 'application/sdp') {
@@ -171,5 +177,34 @@ describe('whipDriver viewer: candidates on the answer', () => {
     expect(answers).toHaveLength(1)
     // The node can check them as soon as it has the answer, not one trickle request later.
     expect(answers[0]).toMatch(/^a=candidate:.* 127\.0\.0\.1 /m)
+  })
+})
+
+describe('whipDriver viewer: trickle after the answer (server-offer node)', () => {
+  it('sends no trickle PATCH until the node has taken the SDP answer, even when that answer is slow', async () => {
+    const media = await publishedServerOfferNode()
+    /** What the node's resource saw, in order: `answer sent`, `answer taken`, `trickle sent`. */
+    const events: string[] = []
+    const slowAnswer: typeof fetch = async (input, init) => {
+      const type = new Headers(init?.headers).get('content-type')
+      if (init?.method === 'PATCH' && type === 'application/sdp') {
+        events.push('answer sent')
+        // A loaded node (or a long round trip) answers the answer PATCH late; the driver's own trickle
+        // batch (trickleBatchMs, 30 ms) would fire meanwhile.
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        const response = await fetch(input, init)
+        events.push('answer taken')
+        return response
+      }
+      if (init?.method === 'PATCH' && type === 'application/trickle-ice-sdpfrag') {
+        events.push('trickle sent')
+      }
+      return fetch(input, init)
+    }
+    const driver = whipDriver({ RTCPeerConnection: (await loopbackPeer()) as never, fetch: slowAnswer })
+    const session = await driver.subscribe(target(media.url), {}, new AbortController().signal)
+    cleanups.push(() => session.close())
+
+    expect(events.slice(0, 2)).toEqual(['answer sent', 'answer taken'])
   })
 })

@@ -105,6 +105,8 @@ export class WhipSession implements WhipDriverSession {
   private teardownPromise: Promise<void> | undefined
   private postSettled: Promise<unknown> = Promise.resolve()
   private readonly trickle: Trickle
+  /** True from the node's offer until the node has answered the PATCH with our SDP answer. */
+  private answerPending = false
   private readonly signalling: WhipSignalling
   private liveness: LivenessWatch | undefined
   private readonly stallListeners: StallListener[] = []
@@ -129,7 +131,9 @@ export class WhipSession implements WhipDriverSession {
         what: this.what,
         requestTimeoutMs,
         trickleBatchMs,
-        resource: () => this.resource,
+        // Red5's server-offer flavour: nothing trickles before the node has taken the SDP answer (a
+        // candidate for a description it has not got yet can be refused, and the answer carries them).
+        resource: () => (this.answerPending ? undefined : this.resource),
         localSdp: () => this.pc?.localDescription?.sdp,
         open: () => this.phase === 'starting' || this.phase === 'live',
         setTimer: (fn, ms) => this.setTimer(fn, ms),
@@ -417,6 +421,7 @@ export class WhipSession implements WhipDriverSession {
         )
       }
       this.closeProbe()
+      this.answerPending = true
       const pc = this.newPeer(Peer, await configured())
       this.pc = pc
       if (this.settings.dataChannelLabel !== false) {
@@ -431,11 +436,15 @@ export class WhipSession implements WhipDriverSession {
       } else {
         await this.waitForGathering(pc, signal)
       }
-      await this.signalling.patchAnswer(
-        this.resourceUrl,
-        pc.localDescription?.sdp ?? answer.sdp ?? '',
-        signal,
-      )
+      try {
+        await this.signalling.patchAnswer(
+          this.resourceUrl,
+          pc.localDescription?.sdp ?? answer.sdp ?? '',
+          signal,
+        )
+      } finally {
+        this.answerPending = false
+      }
       this.trickle.schedule()
       return
     }
