@@ -171,6 +171,8 @@ export interface BinnedRate {
   readonly mean: number
   readonly ratio: number
   readonly total: number
+  /** Requests in each bin. */
+  readonly bins: readonly number[]
 }
 
 /** Requests per `binMs` of simulated time over [from, to). */
@@ -185,5 +187,5 @@ export function binnedRate(stamps: readonly number[], from: number, to: number, 
   }
   const mean = total / bins.length
   const peak = Math.max(...bins)
-  return { peak, mean, ratio: mean === 0 ? Number.NaN : peak / mean, total }
+  return { peak, mean, ratio: mean === 0 ? Number.NaN : peak / mean, total, bins }
 }
