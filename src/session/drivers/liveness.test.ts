@@ -331,6 +331,24 @@ describe('LivenessWatch: a broadcaster with the defaults, on a node that sends t
     expect(run.verdicts[0]?.detail).toContain('no RTCP feedback')
   })
 
+  it('notices it as soon even when the broadcaster stops sending once feedback stops (congestion control holding its video)', async () => {
+    const run = watch(LIVENESS_DEFAULTS.publish)
+    await run.play(5050, twcc) // the last receiver report at 5000, read with the last feedback at 5250
+    await run.play(300, dead) // sends a little more after the last feedback...
+    await run.play(inactivityMs + graceMs - 200, () => []) // ...then nothing at all
+    expect(run.verdicts).toEqual([]) // 900 ms after the last feedback was read
+    await run.play(150, () => []) // 1000 ms after it: inactivityMs, then the grace
+    expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+  })
+
+  it('while its feedback is steady, a late receiver report is no death (the node is plainly there)', async () => {
+    const run = watch(LIVENESS_DEFAULTS.publish)
+    await run.play(8000, twcc) // receiver reports every second: 1.5 s allowed by their own rule
+    await run.play(3000, (t) => ['send', ...(every(t, 100) ? (['fb'] as const) : [])]) // none for 3 s
+    expect(run.verdicts).toEqual([])
+    run.watch.stop()
+  })
+
   it('stays alive through 20 s of steady feedback', async () => {
     const run = watch(LIVENESS_DEFAULTS.publish)
     await run.play(20_000, twcc)
@@ -357,7 +375,7 @@ describe('LivenessWatch: a broadcaster with the defaults, on a node that sends t
     expect(run.verdicts[0]?.detail).toContain('no receiver report')
   })
 
-  it('before its feedback is known, a broadcaster gets the receiver-report floor, not the viewer\'s 0.75 s', async () => {
+  it("before its feedback is known, a broadcaster gets the receiver-report floor, not the viewer's 0.75 s", async () => {
     const run = watch(LIVENESS_DEFAULTS.publish)
     await run.play(250, (t) => ['send', ...(t === 0 ? (['stun'] as const) : [])])
     await run.play(REPORT_FLOOR_MS - 250, dead) // the first receiver report is often 1-1.5 s away

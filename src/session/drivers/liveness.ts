@@ -142,8 +142,8 @@ export class LivenessWatch implements SweepMember {
   private feedbackAt: number
   private readonly feedbackGaps: number[] = []
   private feedbackMoves = 0
-  /** Whether the last reading showed media sent since the one before (a broadcaster is sending). */
-  private sending = false
+  /** When a reading last showed media sent (a broadcaster), `undefined` before any. */
+  private sentAt: number | undefined
   private stalled = false
   /** Why the connection counts as disconnected by its statistics (undefined: it does not). */
   private silence: string | undefined
@@ -238,7 +238,9 @@ export class LivenessWatch implements SweepMember {
     const media = counters.inboundMediaBytes !== prev.inboundMediaBytes
     const reports = counters.receiverReports !== prev.receiverReports
     const feedback = reports || counters.transportBytes !== prev.transportBytes
-    this.sending = counters.outboundMediaBytes !== prev.outboundMediaBytes
+    if (counters.outboundMediaBytes !== prev.outboundMediaBytes) {
+      this.sentAt = now
+    }
     if (media) {
       this.sawMedia = true
       this.mediaAt = now
@@ -270,11 +272,11 @@ export class LivenessWatch implements SweepMember {
   private judge(now: number): void {
     const { inactivityMs } = this.settings
     const was = this.silence
-    const feedbackSilence = this.sawMedia ? undefined : this.feedbackSilence(now)
     if (this.sawMedia) {
       this.judgeViewer(now)
-    } else if (feedbackSilence !== undefined) {
-      this.silence = feedbackSilence
+    } else if (this.judgedOnFeedback(now)) {
+      const quiet = now - this.feedbackAt
+      this.silence = quiet >= inactivityMs ? `no RTCP feedback from the node for ${quiet} ms` : undefined
     } else if (this.sawReports && this.reportGaps.length > 0) {
       // Once the node's cadence is known (two reports have come; until then anything arriving counts), a
       // node that reports less often than the floor allows is given 1.5 times its own longest recent gap
@@ -295,12 +297,15 @@ export class LivenessWatch implements SweepMember {
   }
 
   /**
-   * A sending broadcaster's silence, judged on the node's RTCP of any kind once it has come steadily: none
-   * for `inactivityMs`. `undefined` while the broadcaster sends nothing (no feedback is due) or while the
-   * node's feedback is not steady: the receiver-report rule decides then.
+   * Whether a broadcaster is judged on its node's RTCP of any kind (`inactivityMs` without any is a
+   * silence): the node's feedback has come steadily, and either media was sent since the last of it (more
+   * is due; judged on the last media sent, not on the last reading: a broadcaster's congestion control may
+   * hold its video once feedback stops, and that must not hide the silence) or it is fresh (the node is
+   * there, whatever its receiver reports' cadence). Otherwise (a node that sends only receiver reports, or
+   * a broadcaster that stopped sending a while ago) the receiver-report rule decides.
    */
-  private feedbackSilence(now: number): string | undefined {
-    const { inactivityMs, intervalMs } = this.settings
+  private judgedOnFeedback(now: number): boolean {
+    const { intervalMs } = this.settings
     // Steady: feedback in each of the last STEADY_READINGS readings (gaps of one reading interval, with
     // room for a late timer). A node that sends only receiver reports, at least 0.5 s apart, never looks
     // steady: two of the watch's readings always fall between two of its reports, so the gaps the watch
@@ -308,11 +313,11 @@ export class LivenessWatch implements SweepMember {
     const steady =
       this.feedbackGaps.length >= STEADY_READINGS &&
       this.feedbackGaps.slice(-STEADY_READINGS).every((gap) => gap <= 1.5 * intervalMs)
-    if (!this.sending || !steady) {
-      return undefined
-    }
-    const quiet = now - this.feedbackAt
-    return quiet >= inactivityMs ? `no RTCP feedback from the node for ${quiet} ms` : undefined
+    return (
+      steady &&
+      this.sentAt !== undefined &&
+      (this.sentAt > this.feedbackAt || now - this.feedbackAt < this.settings.inactivityMs)
+    )
   }
 
   private judgeViewer(now: number): void {
