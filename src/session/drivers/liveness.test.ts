@@ -349,6 +349,19 @@ describe('LivenessWatch: a broadcaster with the defaults, on a node that sends t
     run.watch.stop()
   })
 
+  it('feedback that pauses and comes back is not steady any more: a burst, then receiver reports alone, keep their own rule', async () => {
+    const run = watch(LIVENESS_DEFAULTS.publish)
+    const reports = (t: number): Arrival[] => ['send', ...(every(t, 500) ? (['rr'] as const) : [])]
+    // 2 s with feedback in every reading (say, PLIs for viewers joining), receiver reports every 500 ms
+    await run.play(2000, (t) => [...reports(t), ...(every(t, 100) ? (['fb'] as const) : [])])
+    await run.play(2000, reports) // the burst is over: a reading without, then a report
+    // the report due at 4000 comes at 4800: 1.3 s after the last, within the receiver-report rule's 1.5 s
+    await run.play(1000, (t) => (t === 4800 ? ['send', 'rr'] : ['send']))
+    await run.play(2000, reports)
+    expect(run.verdicts).toEqual([])
+    run.watch.stop()
+  })
+
   it('stays alive through 20 s of steady feedback', async () => {
     const run = watch(LIVENESS_DEFAULTS.publish)
     await run.play(20_000, twcc)

@@ -11,7 +11,7 @@
  *   it through `onStall` and keeps the connection; the path then counts as dead only after `frozenPathMs`
  *   with nothing at all arriving;
  * - a broadcaster that is sending media to a node whose RTCP feedback has come steadily (in each of the
- *   last 4 readings, as transport-wide congestion feedback does every 100 ms while media arrives) gets no
+ *   last 8 readings, as transport-wide congestion feedback does every 100 ms while media arrives) gets no
  *   RTCP at all (anything but STUN, which a node whose media path froze may still answer): noticed, like a
  *   viewer, in about 1 s;
  * - a broadcaster whose node has sent RTCP receiver reports gets no new one for `max(inactivityMs,
@@ -58,8 +58,11 @@ export const FROZEN_PATH_MS = 5000
 /** How many recent gaps between receiver reports set a broadcaster's allowance (see `judge`). @internal */
 const REPORT_GAPS = 8
 
-/** How many readings in a row must each see RTCP feedback for a broadcaster's node to count as steady. @internal */
-const STEADY_READINGS = 4
+/**
+ * How many readings in a row must each see RTCP feedback for a broadcaster's node to count as steady
+ * (2 s at the default interval). @internal
+ */
+const STEADY_READINGS = 8
 
 /**
  * The least a broadcaster's watch allows between two receiver reports, whatever `inactivityMs` says:
@@ -140,8 +143,9 @@ export class LivenessWatch implements SweepMember {
   private reportMoves = 0
   /** A broadcaster's side: when RTCP feedback of any kind last arrived, and the last gaps between arrivals. */
   private feedbackAt: number
-  private readonly feedbackGaps: number[] = []
-  private feedbackMoves = 0
+  /** Readings in a row that saw feedback; whether the node counts as steady (see `judgedOnFeedback`). */
+  private feedbackStreak = 0
+  private steadyFeedback = false
   /** When a reading last showed media sent (a broadcaster), `undefined` before any. */
   private sentAt: number | undefined
   private stalled = false
@@ -252,10 +256,17 @@ export class LivenessWatch implements SweepMember {
       this.reportAt = now
     }
     if (feedback) {
-      if (this.feedbackMoves++ > 0) {
-        remember(this.feedbackGaps, now - this.feedbackAt)
+      // Feedback back after a pause of more than one reading that was no death: the node's feedback is
+      // not steady after all (receiver reports with a burst of PLIs in between, say), until it has come
+      // in STEADY_READINGS readings in a row again.
+      if (this.feedbackStreak === 0 && now - this.feedbackAt > this.settings.intervalMs * 1.5) {
+        this.steadyFeedback = false
       }
+      this.feedbackStreak += 1
+      this.steadyFeedback ||= this.feedbackStreak >= STEADY_READINGS
       this.feedbackAt = now
+    } else {
+      this.feedbackStreak = 0
     }
     if (
       media ||
@@ -305,16 +316,11 @@ export class LivenessWatch implements SweepMember {
    * a broadcaster that stopped sending a while ago) the receiver-report rule decides.
    */
   private judgedOnFeedback(now: number): boolean {
-    const { intervalMs } = this.settings
-    // Steady: feedback in each of the last STEADY_READINGS readings (gaps of one reading interval, with
-    // room for a late timer). A node that sends only receiver reports, at least 0.5 s apart, never looks
-    // steady: two of the watch's readings always fall between two of its reports, so the gaps the watch
-    // sees are 2 intervals or more. Its broadcasters keep the receiver-report rule and its floor.
-    const steady =
-      this.feedbackGaps.length >= STEADY_READINGS &&
-      this.feedbackGaps.slice(-STEADY_READINGS).every((gap) => gap <= 1.5 * intervalMs)
+    // Steady: feedback in each of STEADY_READINGS readings in a row (counted in readings, not in time, so a
+    // late timer on a busy page does not break it). A node that sends only receiver reports, at least
+    // 0.5 s apart, does not look steady: at most every other reading sees one.
     return (
-      steady &&
+      this.steadyFeedback &&
       this.sentAt !== undefined &&
       (this.sentAt > this.feedbackAt || now - this.feedbackAt < this.settings.inactivityMs)
     )
