@@ -56,6 +56,7 @@ export const publish: EndpointHandler = async (context, route, query, request, r
     publication.tracks.set(kind, inbound)
     event.track.onReceiveRtp.subscribe((rtp) => {
       inbound.ssrc = rtp.header.ssrc
+      startFeedbackTimer(event.receiver)
       sessions.forward(publication, kind, rtp)
     })
   })
@@ -80,4 +81,20 @@ export const publish: EndpointHandler = async (context, route, query, request, r
   }
   log.info(`WHIP ${key}: published as ${id}${queryKeys(query)}`)
   sendSdp(response, route, id, pc.localDescription?.sdp ?? '')
+}
+
+/**
+ * Starts werift's transport-wide feedback timer of `receiver` once its feedback is set up (the first
+ * packet). werift 0.24 has the 100 ms loop (`runTWCC`) but never sets the flag that runs it, so it sends
+ * feedback only every 11 packets: every 0.2-0.4 s for a low-rate camera, where SFUs send it on a 50-100 ms
+ * timer. The loop ends when the receiver stops; a partition (media/partition.ts) drops what it sends.
+ */
+function startFeedbackTimer(receiver: Werift.RTCRtpReceiver): void {
+  const twcc = receiver.receiverTWCC as unknown as
+    | { twccRunning: boolean; runTWCC(): Promise<void> }
+    | undefined
+  if (twcc !== undefined && !twcc.twccRunning) {
+    twcc.twccRunning = true
+    twcc.runTWCC().catch(() => undefined)
+  }
 }
