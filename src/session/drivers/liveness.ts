@@ -111,12 +111,6 @@ export interface LivenessVerdict {
   readonly detail: string
 }
 
-/** Appends a gap, keeping the last {@link REPORT_GAPS}. */
-function remember(gaps: number[], gap: number): void {
-  gaps.push(gap)
-  gaps.splice(0, gaps.length - REPORT_GAPS)
-}
-
 /**
  * Called when a viewer's media stops while its path stays alive (`true`: a frozen source) and when media
  * comes back (`false`). @internal
@@ -141,7 +135,7 @@ export class LivenessWatch implements SweepMember {
   /** Gaps between the last receiver reports seen (ms, at most {@link REPORT_GAPS}), once two have come. */
   private readonly reportGaps: number[] = []
   private reportMoves = 0
-  /** A broadcaster's side: when RTCP feedback of any kind last arrived, and the last gaps between arrivals. */
+  /** A broadcaster's side: when RTCP feedback of any kind (not STUN) last arrived. */
   private feedbackAt: number
   /** Readings in a row that saw feedback; whether the node counts as steady (see `judgedOnFeedback`). */
   private feedbackStreak = 0
@@ -251,7 +245,8 @@ export class LivenessWatch implements SweepMember {
     }
     if (reports) {
       if (this.reportMoves++ > 0) {
-        remember(this.reportGaps, now - this.reportAt)
+        this.reportGaps.push(now - this.reportAt)
+        this.reportGaps.splice(0, this.reportGaps.length - REPORT_GAPS)
       }
       this.reportAt = now
     }
