@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
-import type { Failover } from './failover'
-import { AnswerTimes, hedge, resolveHedged } from './failoverHedge'
+import { AnswerTimes, hedge } from './failoverHedge'
 import { ManualClock } from './testing/ManualClock'
-import type { Assignment, Manifest } from './types'
 
 describe('AnswerTimes', () => {
   it('is 1.5 s before any answer, then 4 x the slowest of the last 8 answers, never under 400 ms', () => {
@@ -95,81 +93,5 @@ describe('hedge()', () => {
     )
     outer.abort(new Error('caller gave up'))
     await expect(result).rejects.toThrow('caller gave up')
-  })
-})
-
-describe('resolveHedged()', () => {
-  const green = 'http://127.0.0.1:5080'
-  const base = {
-    manifestVersion: 1,
-    revision: 1,
-    issuedAt: '2026-11-26T10:00:00Z',
-    ttl: 15,
-    roles: { production: 'green', staging: 'blue', failover: 'blue' },
-    environments: {
-      green: { streamManager: green, api: 'sm2', state: 'serving' },
-      blue: { streamManager: 'http://127.0.0.1:5081', api: 'sm1', state: 'serving' },
-    },
-  } as unknown as Manifest
-
-  /** A failover whose probes of production go unanswered (bounded), and whose backup confirms. */
-  function silentProduction(clock: ManualClock): { failover: Failover; probes: number[] } {
-    const t0 = clock.now()
-    const probes: number[] = []
-    const failover = {
-      active: undefined,
-      answers: (_base: string, boundMs: number) => {
-        probes.push(clock.now() - t0)
-        return new Promise<boolean>((resolve) => clock.setTimeout(() => resolve(false), boundMs))
-      },
-      report: () => Promise.resolve('blue'),
-    }
-    return { failover: failover as unknown as Failover, probes }
-  }
-
-  function context(clock: ManualClock, failover: Failover, production: () => Promise<Assignment>) {
-    const times = new AnswerTimes()
-    times.record(green, 5) // a fast Stream Manager: overdue after the 400 ms floor
-    return {
-      clock,
-      manifest: base,
-      pinned: false,
-      failover,
-      times,
-      resolveOn: (where: string): Promise<Assignment> =>
-        where === 'green' ? production() : Promise.resolve({ environment: where } as unknown as Assignment),
-    }
-  }
-
-  it('a silent production: the probe goes out in the second half of the overdue time, and the backup answers when the call is overdue', async () => {
-    const clock = new ManualClock()
-    const { failover, probes } = silentProduction(clock)
-    const hanging = (): Promise<Assignment> => new Promise<Assignment>(() => undefined)
-    const t0 = clock.now()
-    let answeredAt: number | undefined
-    void resolveHedged(context(clock, failover, hanging), 'green', new AbortController().signal).then(
-      () => (answeredAt = clock.now() - t0),
-    )
-    await clock.advance(199)
-    expect(probes).toEqual([])
-    await clock.advance(1)
-    expect(probes).toEqual([200])
-    await clock.advance(199)
-    expect(answeredAt).toBeUndefined()
-    await clock.advance(1)
-    expect(answeredAt).toBe(400)
-  })
-
-  it('a production that answers in the first half of the overdue time is never probed', async () => {
-    const clock = new ManualClock()
-    const { failover, probes } = silentProduction(clock)
-    const answer = (): Promise<Assignment> =>
-      new Promise<Assignment>((resolve) =>
-        clock.setTimeout(() => resolve({ environment: 'green' } as unknown as Assignment), 150),
-      )
-    const result = resolveHedged(context(clock, failover, answer), 'green', new AbortController().signal)
-    await clock.advance(1_000)
-    expect(await result).toEqual({ environment: 'green' })
-    expect(probes).toEqual([])
   })
 })

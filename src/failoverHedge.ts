@@ -62,8 +62,6 @@ export class AnswerTimes {
  * Runs `call`; if it is still pending after `overdueMs`, asks `confirm()` for another place. When one comes
  * back (and the call is still pending), `call` is aborted and `elsewhere(place)` answers instead.
  * `call`'s own settlement always wins while no other place was confirmed. `outer` aborting aborts `call`.
- * `early`: runs `early.start()` `early.leadMs` before the call is overdue, if it is still pending then (the
- * production probe, so that its verdict is in when the call becomes overdue).
  * @internal
  */
 export function hedge<T>(
@@ -73,29 +71,11 @@ export function hedge<T>(
   call: (signal: AbortSignal) => Promise<T>,
   confirm: () => Promise<string | undefined>,
   elsewhere: (place: string) => Promise<T>,
-  early?: { readonly leadMs: number; start(): void },
 ): Promise<T> {
   const controller = new AbortController()
   const unlink = linkSignal(outer, controller, () => outer?.reason)
   return new Promise<T>((resolve, reject) => {
     let settled = false
-    const earlyTimer =
-      early === undefined
-        ? undefined
-        : clock.setTimeout(
-            () => {
-              if (!settled) {
-                early.start()
-              }
-            },
-            Math.max(0, overdueMs - early.leadMs),
-          )
-    const clear = (): void => {
-      clock.clearTimeout(timer)
-      if (earlyTimer !== undefined) {
-        clock.clearTimeout(earlyTimer)
-      }
-    }
     const timer = clock.setTimeout(() => {
       if (settled) {
         return
@@ -120,7 +100,7 @@ export function hedge<T>(
     }, overdueMs)
     call(controller.signal).then(
       (value) => {
-        clear()
+        clock.clearTimeout(timer)
         unlink()
         if (!settled) {
           settled = true
@@ -128,7 +108,7 @@ export function hedge<T>(
         }
       },
       (error: unknown) => {
-        clear()
+        clock.clearTimeout(timer)
         unlink()
         if (!settled) {
           settled = true
@@ -140,11 +120,10 @@ export function hedge<T>(
 }
 
 /**
- * A call a session needs on `environment` is overdue: production is probed, bounded by `boundMs` (or the
- * probe already under way, `probe`, is awaited); only when it gives no answer either is an outage reported
- * (and confirmed by the backup answering, as for any other). A Stream Manager that answers its probe is
- * slow, not gone: the call runs on. Resolves with the backup when the client is (now) failed over from
- * `environment`.
+ * A call a session needs on `environment` is overdue: production is probed, bounded by `boundMs`; only
+ * when it gives no answer either is an outage reported (and confirmed by the backup answering, as for any
+ * other). A Stream Manager that answers its probe is slow, not gone: the call runs on. Resolves with the
+ * backup when the client is (now) failed over from `environment`.
  * @internal
  */
 export async function suspect(
@@ -152,11 +131,10 @@ export async function suspect(
   manifest: Manifest,
   environment: string,
   boundMs: number,
-  probe?: Promise<boolean>,
 ): Promise<string | undefined> {
   if (failover.active === undefined) {
     const base = own(manifest.environments, environment)?.streamManager
-    if (base === undefined || (await (probe ?? failover.answers(base, boundMs)))) {
+    if (base === undefined || (await failover.answers(base, boundMs))) {
       return undefined
     }
   }
@@ -226,25 +204,13 @@ export function resolveHedged(
     return timed(signal)
   }
   const overdueMs = times.overdueAfterMs(streamManager)
-  // Production must not answer a probe either (a refused call retrying is not overdue, it is down). The
-  // probe goes out `boundMs` before the call is overdue, so that an outage is confirmed when the call
-  // becomes overdue (400 ms on a fast Stream Manager), not a probe's bound later.
-  const boundMs = Math.max(200, overdueMs / 2)
-  let probe: Promise<boolean> | undefined
   return hedge(
     clock,
     overdueMs,
     signal,
     timed,
-    () => suspect(failover, manifest, environment, boundMs, probe),
+    // Production must not answer a probe either (a refused call retrying is not overdue, it is down).
+    () => suspect(failover, manifest, environment, Math.max(200, overdueMs / 2)),
     (backup) => context.resolveOn(backup, signal),
-    {
-      leadMs: boundMs,
-      start: () => {
-        if (failover.active === undefined) {
-          probe = failover.answers(streamManager, boundMs)
-        }
-      },
-    },
   )
 }
