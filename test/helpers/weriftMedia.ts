@@ -41,6 +41,8 @@ export interface WeriftPublisher {
   readonly offer: string
   /** Hex of every video payload sent, to recognise them at a subscriber. */
   readonly sent: Set<string>
+  /** Stops sending RTP (the connection stays up). */
+  readonly stop: () => void
 }
 
 /**
@@ -78,5 +80,5 @@ export async function weriftPublisher(
   }, 20)
   cleanups.push(() => clearInterval(timer))
   await pc.setLocalDescription(await pc.createOffer())
-  return { pc, offer: pc.localDescription?.sdp ?? '', sent }
+  return { pc, offer: pc.localDescription?.sdp ?? '', sent, stop: () => clearInterval(timer) }
 }

@@ -3,7 +3,13 @@
  * sequence red5pro-webrtc-sdk 11 sends (see knowledge/red5pro-wire.md).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { MediaStreamTrack, RTCDataChannel, RTCPeerConnection } from 'werift'
+import {
+  ReceiverEstimatedMaxBitrate,
+  RtcpPayloadSpecificFeedback,
+  type MediaStreamTrack,
+  type RTCDataChannel,
+  type RTCPeerConnection,
+} from 'werift'
 
 import { startMediaNode, type MediaNode, type MediaNodeOptions } from '../../src/emulator/mediaNode'
 import { weriftPeer, weriftPublisher, type Cleanups } from '../helpers/weriftMedia'
@@ -239,6 +245,34 @@ describe('startMediaNode()', () => {
     const spread = plis[4]! - plis[0]!
     expect(spread).toBeGreaterThan(2500)
     expect(spread).toBeLessThan(4500)
+  })
+
+  it('tells a broadcaster its 1 Mbit/s limit (REMB) every 100 ms while its video arrives, and stops when the video does', async () => {
+    const media = await node()
+    const publisher = await publish(media)
+    const video = publisher.pc.getSenders().find((sender) => sender.kind === 'video')!
+    const rembs: { at: number; bitrate: bigint; ssrcs: number[] }[] = []
+    video.onRtcp.subscribe((packet) => {
+      if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback instanceof ReceiverEstimatedMaxBitrate) {
+        rembs.push({ at: Date.now(), bitrate: packet.feedback.bitrate, ssrcs: packet.feedback.ssrcFeedbacks })
+      }
+    })
+    await vi.waitFor(() => expect(rembs.length).toBeGreaterThan(0), { timeout: 5000, interval: 50 })
+    const from = Date.now()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const second = rembs.filter((r) => r.at >= from)
+    // 10 a second; a loaded machine delays timers, not the count by much.
+    expect(second.length).toBeGreaterThanOrEqual(7)
+    expect(second.length).toBeLessThanOrEqual(12)
+    for (const remb of second) {
+      expect(remb.bitrate).toBe(1_000_000n)
+      expect(remb.ssrcs).toEqual([video.ssrc])
+    }
+    publisher.stop()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    const stopped = Date.now()
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(rembs.filter((r) => r.at >= stopped)).toEqual([])
   })
 
   it("in 'auto' flavour answers a plain RFC 9725 offer with an SDP answer, and an empty POST with its own offer", async () => {

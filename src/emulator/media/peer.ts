@@ -8,17 +8,8 @@ import type * as Werift from 'werift'
 import type { Logger } from '../../environment'
 import { loopbackStunUrl } from './stun'
 
-/**
- * A werift peer connection as the node needs it. `ingest`: a broadcaster's connection, which also
- * negotiates transport-wide congestion control for video (the `transport-cc` feedback and its RTP header
- * extension), as SFUs built on libwebrtc, mediasoup, Janus or Pion do: the node then sends the broadcaster
- * feedback every 100 ms while media arrives (werift's receiver), not only a receiver report every 0.5-1.5 s.
- * A broadcaster's liveness watch learns that cadence (drivers/liveness.ts). @internal
- */
-export function newPeer(werift: typeof Werift, options: { ingest?: boolean } = {}): Werift.RTCPeerConnection {
-  const video = options.ingest
-    ? werift.useVP8({ rtcpFeedback: [werift.useNACK(), werift.usePLI(), werift.useTWCC()] })
-    : werift.useVP8()
+/** A werift peer connection as the node needs it. @internal */
+export function newPeer(werift: typeof Werift): Werift.RTCPeerConnection {
   return new werift.RTCPeerConnection({
     // werift gathers no loopback candidate by default; on a loopback-only machine that is the only
     // one that works (knowledge/toolchain.md).
@@ -33,8 +24,8 @@ export function newPeer(werift: typeof Werift, options: { ingest?: boolean } = {
     // m-line, and close() never releases the ones BUNDLE left unused: their UDP sockets stay open
     // (2 per Red5 SDK subscriber) and keep the process alive after the emulator closes.
     bundlePolicy: 'max-bundle',
-    codecs: { audio: [werift.useOPUS()], video: [video] },
-    ...(options.ingest ? { headerExtensions: { video: [werift.useTransportWideCC()] } } : {}),
+    // werift's VP8 negotiates NACK, PLI and REMB (media/publish.ts sends broadcasters REMB).
+    codecs: { audio: [werift.useOPUS()], video: [werift.useVP8()] },
   })
 }
 

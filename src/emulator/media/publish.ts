@@ -35,7 +35,8 @@ export const publish: EndpointHandler = async (context, route, query, request, r
     return
   }
   const id = randomUUID()
-  const pc = newPeer(context.werift, { ingest: true })
+  const pc = newPeer(context.werift)
+  const feedback = new BitrateFeedback(context.werift)
   const publication: Publication = {
     type: 'publish',
     id,
@@ -56,7 +57,9 @@ export const publish: EndpointHandler = async (context, route, query, request, r
     publication.tracks.set(kind, inbound)
     event.track.onReceiveRtp.subscribe((rtp) => {
       inbound.ssrc = rtp.header.ssrc
-      startFeedbackTimer(event.receiver)
+      if (kind === 'video') {
+        feedback.arrived(event.receiver, rtp.header.ssrc)
+      }
       sessions.forward(publication, kind, rtp)
     })
   })
@@ -64,7 +67,10 @@ export const publish: EndpointHandler = async (context, route, query, request, r
     publication.channels.push(event.channel)
     log.debug(`WHIP ${key}: data channel "${event.channel.label}" opened`)
   })
-  watchState(pc, (state) => void sessions.endPublication(publication, `connection ${state}`, true))
+  watchState(pc, (state) => {
+    feedback.stop()
+    void sessions.endPublication(publication, `connection ${state}`, true)
+  })
   try {
     // Firefox's `max-bundle` offers put every section but the first at port 0 + a=bundle-only, which
     // werift alone would drop (no `track` for the camera): see media/bundle.ts.
@@ -83,18 +89,71 @@ export const publish: EndpointHandler = async (context, route, query, request, r
   sendSdp(response, route, id, pc.localDescription?.sdp ?? '')
 }
 
+/** How often the node tells a broadcaster its receive bitrate limit while video arrives. */
+const FEEDBACK_INTERVAL_MS = 100
+
 /**
- * Starts werift's transport-wide feedback timer of `receiver` once its feedback is set up (the first
- * packet). werift 0.24 has the 100 ms loop (`runTWCC`) but never sets the flag that runs it, so it sends
- * feedback only every 11 packets: every 0.2-0.4 s for a low-rate camera, where SFUs send it on a 50-100 ms
- * timer. The loop ends when the receiver stops; a partition (media/partition.ts) drops what it sends.
+ * The bitrate the node allows a broadcaster (REMB), as SFUs cap what a publisher may send (Janus's
+ * `bitrate`, mediasoup's `maxIncomingBitrate`): 1 Mbit/s, plenty for the 640x480 test cameras. REMB writes
+ * a bitrate as an 18-bit mantissa times a power of two: 1,000,000 = 15,625 x 2^6.
  */
-function startFeedbackTimer(receiver: Werift.RTCRtpReceiver): void {
-  const twcc = receiver.receiverTWCC as unknown as
-    | { twccRunning: boolean; runTWCC(): Promise<void> }
-    | undefined
-  if (twcc !== undefined && !twcc.twccRunning) {
-    twcc.twccRunning = true
-    twcc.runTWCC().catch(() => undefined)
+const MAX_BITRATE = { brMantissa: 15_625, brExp: 6 } as const
+
+/**
+ * The node's RTCP feedback to a broadcaster: a receiver-estimated maximum bitrate (REMB, the `goog-remb`
+ * feedback werift's VP8 negotiates) every 100 ms while video arrives, as SFUs send congestion feedback on
+ * a 50-200 ms cadence where receiver reports come only every 0.5-1.5 s. A broadcaster's liveness watch
+ * learns that cadence (drivers/liveness.ts).
+ *
+ * Why not transport-wide feedback (`transport-cc`), which most SFUs send: werift stamps each packet's
+ * arrival when Node's event loop gets to it, so on a busy machine its feedback shows queueing that is not
+ * on the wire, and Chromium's delay-based estimate and congestion window then starve the camera (target
+ * bitrate halved every few seconds, pictures scaled down to 480 px under CI load). A REMB carries no
+ * arrival times. A partition (media/partition.ts) drops it with everything else the node sends.
+ */
+class BitrateFeedback {
+  private timer: ReturnType<typeof setInterval> | undefined
+  private receiver: Werift.RTCRtpReceiver | undefined
+  private ssrc = 0
+  private arrivedSince = false
+
+  constructor(private readonly werift: typeof Werift) {}
+
+  /** Video arrived from `ssrc` through `receiver`: starts the feedback at the first packet. */
+  arrived(receiver: Werift.RTCRtpReceiver, ssrc: number): void {
+    this.receiver = receiver
+    this.ssrc = ssrc
+    this.arrivedSince = true
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.send(), FEEDBACK_INTERVAL_MS)
+      // The node's connections, not this timer, keep the emulator running.
+      this.timer.unref()
+    }
+  }
+
+  /** Stops the feedback (the connection ended). */
+  stop(): void {
+    clearInterval(this.timer)
+  }
+
+  private send(): void {
+    const receiver = this.receiver
+    if (receiver === undefined || receiver.stopped) {
+      this.stop()
+      return
+    }
+    if (!this.arrivedSince) {
+      return
+    }
+    this.arrivedSince = false
+    const { ReceiverEstimatedMaxBitrate, RtcpPayloadSpecificFeedback } = this.werift
+    const remb = new ReceiverEstimatedMaxBitrate({
+      senderSsrc: receiver.rtcpSsrc,
+      mediaSsrc: 0,
+      ssrcNum: 1,
+      ssrcFeedbacks: [this.ssrc],
+      ...MAX_BITRATE,
+    })
+    receiver.dtlsTransport.sendRtcp([new RtcpPayloadSpecificFeedback({ feedback: remb })]).catch(() => undefined)
   }
 }

@@ -11,7 +11,7 @@
  *   it through `onStall` and keeps the connection; the path then counts as dead only after `frozenPathMs`
  *   with nothing at all arriving;
  * - a broadcaster that is sending media to a node whose RTCP feedback has come steadily (in each of the
- *   last 8 readings, as transport-wide congestion feedback does every 100 ms while media arrives) gets no
+ *   last 8 readings, as congestion feedback does every 50-200 ms while media arrives) gets no
  *   RTCP at all (anything but STUN, which a node whose media path froze may still answer): noticed, like a
  *   viewer, in about 1 s;
  * - a broadcaster whose node has sent RTCP receiver reports gets no new one for `max(inactivityMs,
@@ -75,8 +75,8 @@ export const REPORT_FLOOR_MS = 1500
  * times a second (audio alone every 20 ms), so 0.75 s without a single byte (not even the node's RTCP or
  * STUN) means the path is dead: it is noticed in about 1 s ("noticing in about a second", issue 13). A
  * broadcaster receives only the node's RTCP feedback and STUN answers. From a node that sends
- * transport-wide congestion feedback (every 100 ms while media arrives: libwebrtc, mediasoup, Janus, Pion
- * and the emulator) 0.75 s of silence is as telling, and it is noticed in about 1 s too; from a node that
+ * congestion feedback while media arrives (transport-wide every 50-100 ms: libwebrtc, mediasoup, Janus,
+ * Pion; REMB every 100 ms: the emulator) 0.75 s of silence is as telling, and it is noticed in about 1 s too; from a node that
  * sends only receiver reports (0.5-1.5 s apart from werift, about 1 s from libwebrtc) the watch allows
  * {@link REPORT_FLOOR_MS} or 1.5 times the node's own longest recent gap: noticed in 1.75-2.5 s. A viewer
  * whose source freezes keeps its connection while the node's sender reports or STUN answers arrive.

@@ -64,8 +64,8 @@ export interface Red5proDriverOptions {
   readonly livenessIntervalMs?: number | undefined
   /**
    * Nothing at all received (no RTP, RTCP or STUN) this long counts as disconnected.
-   * For a broadcaster: no RTCP feedback from a node whose feedback has come steadily (transport-wide
-   * congestion feedback, every 100 ms), else at least 1.5 s between the node's receiver reports.
+   * For a broadcaster: no RTCP feedback from a node whose feedback has come steadily (congestion
+   * feedback, transport-wide or REMB, every 50-200 ms), else at least 1.5 s between the node's receiver reports.
    * @default 750
    */
   readonly inactivityTimeoutMs?: number | undefined

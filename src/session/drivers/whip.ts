@@ -75,8 +75,8 @@ export interface WhipDriverOptions {
   livenessIntervalMs?: number | undefined
   /**
    * Nothing received (RTP, RTCP, STUN) for this long counts as disconnected.
-   * For a broadcaster: no RTCP feedback from a node whose feedback has come steadily (transport-wide
-   * congestion feedback, every 100 ms), else at least 1.5 s between the node's receiver reports.
+   * For a broadcaster: no RTCP feedback from a node whose feedback has come steadily (congestion
+   * feedback, transport-wide or REMB, every 50-200 ms), else at least 1.5 s between the node's receiver reports.
    * @default 750
    */
   inactivityTimeoutMs?: number | undefined
