@@ -253,7 +253,10 @@ describe('startMediaNode()', () => {
     const video = publisher.pc.getSenders().find((sender) => sender.kind === 'video')!
     const rembs: { at: number; bitrate: bigint; ssrcs: number[] }[] = []
     video.onRtcp.subscribe((packet) => {
-      if (packet instanceof RtcpPayloadSpecificFeedback && packet.feedback instanceof ReceiverEstimatedMaxBitrate) {
+      if (
+        packet instanceof RtcpPayloadSpecificFeedback &&
+        packet.feedback instanceof ReceiverEstimatedMaxBitrate
+      ) {
         rembs.push({ at: Date.now(), bitrate: packet.feedback.bitrate, ssrcs: packet.feedback.ssrcFeedbacks })
       }
     })

@@ -154,6 +154,8 @@ class BitrateFeedback {
       ssrcFeedbacks: [this.ssrc],
       ...MAX_BITRATE,
     })
-    receiver.dtlsTransport.sendRtcp([new RtcpPayloadSpecificFeedback({ feedback: remb })]).catch(() => undefined)
+    receiver.dtlsTransport
+      .sendRtcp([new RtcpPayloadSpecificFeedback({ feedback: remb })])
+      .catch(() => undefined)
   }
 }
