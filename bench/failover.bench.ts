@@ -75,7 +75,7 @@ export default async function failoverBench(): Promise<BenchResult> {
     deathRow('baseline: no failover role (today: reconnecting to the dead production)', noRole),
     '',
     `Backup Stream Manager assignments per 250 ms from the death, ours: ${ours.backupRate.bins.join(', ')} (${ours.backupRate.total} for ${ours.sessions} sessions: the rest are viewers looking again for a broadcaster not there yet). ` +
-      `Peak/mean ${fmt(ours.backupRate.ratio, 2)} against the target of 2: ${ours.backupRate.ratio <= 2 ? 'met' : '**NOT met**'}. The first half-second carries the reconnect policy's first attempts (full jitter over 0.5 s), capped per page by the pacing (10 at once, then one per 20 ms); spreading them wider would cost every viewer picture time. ` +
+      `Peak/mean ${fmt(ours.backupRate.ratio, 2)} against the target of 2: ${ours.backupRate.ratio <= 2 ? 'met' : '**NOT met**'}. The first half-second carries the reconnect policy's first attempts (full jitter over 0.5 s), capped per page by the pacing (10 at once, then one per 20 ms, for every Stream Manager request of a reconnect, the backup's included). ` +
       'Set by the simulation: every session learns of the death in the same simulated instant (real pages notice on their own 250 ms watch, about 1 s after it), which makes this the worst case for the peak.',
     '',
     'Set by the simulation\'s rules, not measured: a FakeDriver connect to a live node always succeeds at once, so "live on the backup" and "split" count only what the client decided (where to go, and when), not media set-up; the backup has unlimited capacity. The probes are the failover\'s own (every client checks production every 2 s while failed over, and the backup once to confirm).',

@@ -34,6 +34,8 @@ export interface Stamps {
   blueProbes: number[]
   /** Discovery requests per client, by client index. */
   discoveryByClient: number[]
+  /** Stream Manager requests (both, probes apart) per client, by client index: their start times. */
+  streamManagerByClient: number[][]
 }
 
 /** Servers, clock, media and request stamps of one simulation. */
@@ -95,6 +97,7 @@ export async function stormRig(options: StormRigOptions = {}): Promise<StormRig>
     greenProbes: [],
     blueProbes: [],
     discoveryByClient: [],
+    streamManagerByClient: [],
   }
   const stamp = (url: string, client: number): void => {
     const now = clock.now()
@@ -111,6 +114,10 @@ export async function stormRig(options: StormRigOptions = {}): Promise<StormRig>
         const probe = url === sm.url || url === `${sm.url}/`
         const list = probe ? (name === 'green' ? stamps.greenProbes : stamps.blueProbes) : stamps[name]
         list.push(now)
+        if (!probe) {
+          stamps.streamManagerByClient[client] ??= []
+          stamps.streamManagerByClient[client].push(now)
+        }
         sm.requests.length = 0 // the servers' own logs are not needed: keep them from growing
       }
     }

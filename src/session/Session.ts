@@ -15,7 +15,6 @@ import type { DriverSession, SignalingTarget } from './drivers/Driver'
 import type { SessionEventMap } from './events'
 import type { SessionHost } from './host'
 import { Locator } from './locate'
-import { pacingOf } from './pacing'
 import { isTerminal, type SessionEffect, type SessionInput, type SessionState, transition } from './machine'
 import { attachMedia, createMediaStream, hasMediaStream, replaceTracks, stopTracks } from './media'
 import { reconnectLoop } from './reconnect'
@@ -599,9 +598,9 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
     if (retiring) {
       return retiring
     }
-    // One Stream Manager call per slot of this client: a page's sessions dropped together do not ask at once.
-    await pacingOf(this.host).turn(signal)
-    return { assignment: await this.locator.resolveSelected(manifest, selected, signal) }
+    // Paced: each of its Stream Manager calls waits for a slot of this client, so a page's sessions dropped
+    // together do not ask at once (session/pacing.ts).
+    return { assignment: await this.locator.resolveSelected(manifest, selected, signal, true) }
   }
 
   // ---------------------------------------------------------------------------------------------------

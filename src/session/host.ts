@@ -7,6 +7,18 @@ import type { Assignment, ConnectionParams, EnvironmentInfo, Manifest, SessionKi
 import type { Driver } from './drivers/Driver'
 import type { ResolvedSessionSettings } from './options'
 
+/** How a session asks {@link SessionHost.resolve}. @internal */
+export interface HostResolveOptions {
+  /** The session's connection parameters merged over the client's. */
+  readonly connectionParams?: ConnectionParams | undefined
+  /**
+   * A reconnect's call (not a new session's, nor a swap's move, which the swap plan spreads): every
+   * Stream Manager request it makes, to production, to the backup that answers for it or confirms a
+   * failover, waits for its turn in the client's pacing (session/pacing.ts).
+   */
+  readonly paced?: boolean | undefined
+}
+
 /**
  * What sessions need from the client. Implemented by the client (`createClient`); tests implement it over an
  * in-memory manifest. Every method must be safe to call concurrently from many sessions.
@@ -66,7 +78,7 @@ export interface SessionHost {
     kind: SessionKind,
     streamName: string,
     signal: AbortSignal,
-    connectionParams?: ConnectionParams,
+    options?: HostResolveOptions,
   ): Promise<Assignment>
   /**
    * The driver that connects to `assignment` (the configured one, or the one `'auto'` picks).

@@ -66,10 +66,11 @@ export class Locator {
     manifest: Manifest,
     selected: EnvironmentInfo,
     signal: AbortSignal,
+    paced = false,
   ): Promise<Assignment> {
     const { host, session } = this
     try {
-      return await this.resolveAt(selected.name, signal)
+      return await this.resolveAt(selected.name, signal, paced)
     } catch (error) {
       if (
         session.kind !== 'subscribe' ||
@@ -94,7 +95,7 @@ export class Locator {
       }
       for (const { name, why } of carriers) {
         try {
-          const assignment = await this.resolveAt(name, signal)
+          const assignment = await this.resolveAt(name, signal, paced)
           host.env.logger.info(
             `${session.label}: stream not on ${selected.name} yet; served by ${why} ${name}`,
           )
@@ -109,14 +110,18 @@ export class Locator {
     }
   }
 
-  /** An assignment on `environment`. */
-  resolveAt(environment: string, signal: AbortSignal): Promise<Assignment> {
+  /** An assignment on `environment`; `paced`: a reconnect's (see HostResolveOptions.paced in host.ts). */
+  resolveAt(environment: string, signal: AbortSignal, paced = false): Promise<Assignment> {
     const { host, session } = this
     const params = this.connectionParams()
+    const options = {
+      ...(params === undefined ? {} : { connectionParams: params }),
+      ...(paced ? { paced } : {}),
+    }
     const request =
-      params === undefined
+      Object.keys(options).length === 0
         ? host.resolve(environment, session.kind, session.streamName, signal)
-        : host.resolve(environment, session.kind, session.streamName, signal, params)
+        : host.resolve(environment, session.kind, session.streamName, signal, options)
     return raceAbort(request, signal, `Resolving ${session.label} on "${environment}"`)
   }
 

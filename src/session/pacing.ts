@@ -1,8 +1,10 @@
 /**
  * Per-client pacing of the Stream Manager assignment calls reconnects make (issue 13): a page whose 100
- * sessions all drop at once (a node died, production failed over) asks its Stream Manager for a few
+ * sessions all drop at once (a node died, production failed over) asks its Stream Managers for a few
  * assignments at once and the rest one slot apart, instead of 100 in the same millisecond, whatever the
- * reconnect policy says.
+ * reconnect policy says. Every request takes a turn (the client owns one Pacing: client.ts), not every
+ * attempt: an attempt may ask production, then the backup that answers for it, and calls held by one
+ * shared failover confirmation would otherwise all leave the moment it resolves.
  *
  * A token bucket on the injected clock: `burst` turns go at once (a page with a handful of sessions is
  * never slowed), then one turn per `spacingMs`, each at a random moment inside its slot (so pages do not
@@ -16,19 +18,6 @@
  */
 import { sleep, type Clock } from '../environment'
 import { stormControl } from '../internal/coordination'
-import type { SessionHost } from './host'
-
-const byHost = new WeakMap<SessionHost, Pacing>()
-
-/** The pacing of the client behind `host` (one per client: the client makes one host). @internal */
-export function pacingOf(host: SessionHost): Pacing {
-  let pacing = byHost.get(host)
-  if (!pacing) {
-    pacing = new Pacing(host.env.clock, host.env.random)
-    byHost.set(host, pacing)
-  }
-  return pacing
-}
 
 /** Defaults of {@link Pacing}: 10 at once, then 50 per second (100 sessions of one page in about 1.8 s). @internal */
 export const RECONNECT_PACING = { burst: 10, spacingMs: 20 } as const

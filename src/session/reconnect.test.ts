@@ -142,31 +142,14 @@ describe('the reconnect loop', () => {
     expect(backAt - (notFoundSince! + 11_000)).toBeLessThan(2 * AFTER_RETRY_AFTER_LOOK_AGAIN_MS)
   })
 
-  it('paces the reconnect assignments of one client: 10 at once, then one per 20 ms slot; starts are not paced', async () => {
+  it('asks for every reconnect assignment as a paced call (the client spaces them: reconnect-storm.test.ts) and for no start', async () => {
     const world = await thirtyLive()
-    const startedAt = new Set(world.resolveCalls.map((call) => call.at))
-    expect(startedAt.size).toBe(1) // 30 starts in one instant: not paced
-    world.resolveCalls.length = 0
-    const droppedAt = world.clock.now()
-    world.driver.simulateDrop()
-    await world.clock.runAll()
-    const offsets = world.resolveCalls.map((call) => call.at - droppedAt - 50).sort((a, b) => a - b)
-    expect(offsets).toHaveLength(30)
-    expect(offsets.filter((t) => t === 0)).toHaveLength(10) // the burst
-    expect(offsets.slice(10).every((t) => t > 0)).toBe(true) // the 11th and later wait for a slot
-    for (let k = 0; k < 20; k += 1) {
-      // caller 11 + k goes inside slot k: [20 k, 20 (k + 1))
-      expect(offsets[10 + k]).toBeGreaterThanOrEqual(20 * k)
-      expect(offsets[10 + k]).toBeLessThan(20 * (k + 1))
-    }
-  })
-
-  it('switched off (the benchmark baseline): the 30 assignments go in the same instant', async () => {
-    stormControl.enabled = false
-    const world = await thirtyLive()
+    expect(world.resolveCalls).toHaveLength(30)
+    expect(world.resolveCalls.some((call) => call.paced)).toBe(false)
     world.resolveCalls.length = 0
     world.driver.simulateDrop()
     await world.clock.runAll()
-    expect(new Set(world.resolveCalls.map((call) => call.at)).size).toBe(1)
+    expect(world.resolveCalls).toHaveLength(30)
+    expect(world.resolveCalls.every((call) => call.paced)).toBe(true)
   })
 })

@@ -110,3 +110,55 @@ describe('reconnect storms stay cheap (issue 13)', () => {
     expect(discovery()).toBeGreaterThan(3 * 2 * (4 + 60 / 7.5 + 1))
   }, 60_000)
 })
+
+/**
+ * The most calls a token bucket of `burst` turns refilled one per `spacingMs` lets through in any stretch
+ * of `stamps` (sorted): the largest excess of calls over that allowance, 0 when the pacing held.
+ */
+function overPacing(stamps: readonly number[], burst: number, spacingMs: number): number {
+  let worst = 0
+  for (let i = 0; i < stamps.length; i += 1) {
+    for (let j = i; j < stamps.length; j += 1) {
+      // One turn more than burst + refills: a call may take its slot's last moment (jitter inside the slot).
+      const allowed = burst + Math.floor((stamps[j]! - stamps[i]!) / spacingMs) + 1
+      worst = Math.max(worst, j - i + 1 - allowed)
+    }
+  }
+  return worst
+}
+
+describe('a page’s reconnects through a failover keep to its pacing (issue 13)', () => {
+  /** 10 broadcasters, each on its own page, and one page playing each stream 10 times; production dies. */
+  async function death(control: boolean) {
+    stormControl.enabled = control
+    const r = await stormRig({ ttl: 15, roles: { production: 'green', staging: 'blue', failover: 'blue' } })
+    rigs.push(r)
+    const publishers = Array.from({ length: 10 }, () => r.client())
+    const page = r.client()
+    const index = r.clients.indexOf(page)
+    await Promise.all(publishers.map((client, i) => client.publish({ streamName: `cam-${i}` })))
+    const viewers: Session[] = await Promise.all(
+      Array.from({ length: 100 }, (_, j) => page.subscribe({ streamName: `cam-${j % 10}` })),
+    )
+    await r.run(1_000)
+    const before = r.stamps.streamManagerByClient[index]?.length ?? 0
+    r.green.fail({ kind: 'reset' })
+    r.driver.fake.simulateDrop({ environment: 'green' })
+    await r.run(10_000)
+    const stamps = (r.stamps.streamManagerByClient[index] ?? []).slice(before).sort((a, b) => a - b)
+    return { viewers, stamps }
+  }
+
+  it('100 viewers of one page: every Stream Manager request of their reconnects, the backup’s too, waits for a turn (10 at once, then one per 20 ms)', async () => {
+    const { viewers, stamps } = await death(true)
+    expect(viewers.every((v) => v.state === 'live' && v.environment === 'blue')).toBe(true)
+    expect(stamps.length).toBeGreaterThanOrEqual(100)
+    expect(overPacing(stamps, 10, 20)).toBe(0)
+  })
+
+  it('(storm control off) the same death: the page asks far faster than its pacing would allow', async () => {
+    const { viewers, stamps } = await death(false)
+    expect(viewers.every((v) => v.state === 'live' && v.environment === 'blue')).toBe(true)
+    expect(overPacing(stamps, 10, 20)).toBeGreaterThan(20)
+  })
+})

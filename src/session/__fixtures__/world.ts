@@ -11,7 +11,7 @@ import { BlueGreenError } from '../../errors'
 import { type Environment, type Logger, memoryStorage } from '../../environment'
 import { FakeDriver, type FakeDriverOptions } from '../drivers/fake'
 import type { Driver } from '../drivers/Driver'
-import type { SessionHost } from '../host'
+import type { HostResolveOptions, SessionHost } from '../host'
 import { resolveSessionSettings, type MigrationOptions, type ResolvedSessionSettings } from '../options'
 import type { ReconnectOptions, ReconnectPolicy } from '../ReconnectPolicy'
 import { SessionManager } from '../SessionManager'
@@ -84,7 +84,14 @@ export class FakeWorld {
   /** Environments whose Stream Manager does not answer (STREAM_MANAGER_UNAVAILABLE). */
   readonly unreachable = new Set<string>()
   /** Every `resolve()` call, in order. */
-  readonly resolveCalls: { environment: string; kind: SessionKind; streamName: string; at: number }[] = []
+  readonly resolveCalls: {
+    environment: string
+    kind: SessionKind
+    streamName: string
+    at: number
+    /** Asked as a reconnect's call, which the client paces (HostResolveOptions.paced). */
+    paced: boolean
+  }[] = []
   /** When true, revalidations fail (clients keep their last good manifest). */
   discoveryDown = false
   private served: Manifest
@@ -267,9 +274,15 @@ export class FakeHost implements SessionHost {
     kind: SessionKind,
     streamName: string,
     signal: AbortSignal,
-    _connectionParams?: ConnectionParams,
+    options: HostResolveOptions = {},
   ): Promise<Assignment> {
-    this.world.resolveCalls.push({ environment, kind, streamName, at: this.world.clock.now() })
+    this.world.resolveCalls.push({
+      environment,
+      kind,
+      streamName,
+      at: this.world.clock.now(),
+      paced: options.paced === true,
+    })
     await Promise.resolve()
     if (signal.aborted) {
       throw new BlueGreenError('ABORTED', 'resolve aborted', { cause: signal.reason })
