@@ -12,23 +12,31 @@ const error = new BlueGreenError('MEDIA_FAILED', 'dropped')
 describe('defaultReconnectPolicy()', () => {
   it('waits random() of a ceiling that starts at initialDelayMs and doubles up to maxDelayMs', () => {
     const policy = defaultReconnectPolicy({ initialDelayMs: 500, maxDelayMs: 3_000 }, () => 0.5)
-    const delays = [1, 2, 3, 4, 5].map((attempt) => policy.nextDelayMs({ attempt, elapsedMs: 0, error }))
+    const delays = [1, 2, 3, 4, 5].map((attempt) =>
+      policy.nextDelayMs({ attempt, elapsedMs: 0, error, kind: 'subscribe' }),
+    )
     expect(delays).toEqual([250, 500, 1_000, 1_500, 1_500])
   })
 
   it('defaults to 500 ms initial, 15 s cap, and never gives up', () => {
     const policy = defaultReconnectPolicy({}, () => 0.999_999)
-    expect(policy.nextDelayMs({ attempt: 1, elapsedMs: 0, error })).toBe(499)
-    expect(policy.nextDelayMs({ attempt: 1_000, elapsedMs: 0, error })).toBe(14_999)
+    expect(policy.nextDelayMs({ attempt: 1, elapsedMs: 0, error, kind: 'subscribe' })).toBe(499)
+    expect(policy.nextDelayMs({ attempt: 1_000, elapsedMs: 0, error, kind: 'subscribe' })).toBe(14_999)
+  })
+
+  it("sends a broadcaster's first attempt at once, and jitters its later ones like a viewer's", () => {
+    const policy = defaultReconnectPolicy({ initialDelayMs: 500, maxDelayMs: 3_000 }, () => 0.5)
+    const delays = [1, 2, 3].map((attempt) =>
+      policy.nextDelayMs({ attempt, elapsedMs: 0, error, kind: 'publish' }),
+    )
+    expect(delays).toEqual([0, 500, 1_000])
   })
 
   it('gives up (null) after maxAttempts', () => {
     const policy = defaultReconnectPolicy({ maxAttempts: 2 }, () => 0)
-    expect([1, 2, 3].map((attempt) => policy.nextDelayMs({ attempt, elapsedMs: 0, error }))).toEqual([
-      0,
-      0,
-      null,
-    ])
+    expect(
+      [1, 2, 3].map((attempt) => policy.nextDelayMs({ attempt, elapsedMs: 0, error, kind: 'subscribe' })),
+    ).toEqual([0, 0, null])
   })
 
   it.each([
@@ -44,7 +52,7 @@ describe('defaultReconnectPolicy()', () => {
 })
 
 describe('askPolicy()', () => {
-  const context = { attempt: 3, elapsedMs: 1_000, error }
+  const context = { attempt: 3, elapsedMs: 1_000, error, kind: 'subscribe' } as const
 
   it('passes a delay through', () => {
     expect(askPolicy({ nextDelayMs: () => 42 }, context)).toEqual({ delayMs: 42 })
@@ -83,7 +91,7 @@ describe('resolveSessionSettings()', () => {
       leadMs: 2_000,
       marginMs: 5_000,
     })
-    expect(settings.reconnect.nextDelayMs({ attempt: 1, elapsedMs: 0, error })).toBe(0)
+    expect(settings.reconnect.nextDelayMs({ attempt: 1, elapsedMs: 0, error, kind: 'subscribe' })).toBe(0)
   })
 
   it('uses a given policy object as is', () => {

@@ -4,6 +4,7 @@
  */
 import { BlueGreenError } from '../errors'
 import { fullJitterDelay } from '../internal/backoff'
+import type { SessionKind } from '../types'
 
 /** What a {@link ReconnectPolicy} is told before each attempt. */
 export interface ReconnectContext {
@@ -13,6 +14,8 @@ export interface ReconnectContext {
   readonly elapsedMs: number
   /** The failure that makes this attempt necessary. */
   readonly error: BlueGreenError
+  /** The session's kind: a broadcaster (`publish`) is one session its whole audience waits for. */
+  readonly kind: SessionKind
 }
 
 /**
@@ -65,8 +68,8 @@ function checkNumber(name: string, value: unknown, allowInfinity: boolean): numb
 
 /**
  * The default policy: attempt `n` waits a uniformly random time in `[0, min(maxDelayMs, initialDelayMs *
- * 2^(n-1)))` ("full jitter", so a thousand viewers dropped at once do not come back at once), and gives
- * up after `maxAttempts`.
+ * 2^(n-1)))` ("full jitter", so a thousand viewers dropped at once do not come back at once), except a
+ * broadcaster's first attempt, which goes at once; and gives up after `maxAttempts`.
  *
  * @param options - the curve; see {@link ReconnectOptions}
  * @param random - a `[0, 1)` source (the client's injected `random`)
@@ -95,8 +98,14 @@ export function defaultReconnectPolicy(
     )
   }
   return {
-    nextDelayMs: ({ attempt }) =>
-      attempt > maxAttempts ? null : fullJitterDelay(attempt, initialDelayMs, maxDelayMs, random),
+    nextDelayMs: ({ attempt, kind }) =>
+      attempt > maxAttempts
+        ? null
+        : // A broadcaster's first attempt goes at once (DESIGN 11: "publishers at once"): its viewers all
+          // wait for it, and a page has few of them (the client's pacing spaces a page's many).
+          attempt === 1 && kind === 'publish'
+          ? 0
+          : fullJitterDelay(attempt, initialDelayMs, maxDelayMs, random),
   }
 }
 

@@ -547,6 +547,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
         host: this.host,
         label: this.label,
         streamName: this.streamName,
+        kind: this.kind,
         signal: op.controller.signal,
         startedAt: this.lostAt ?? this.host.env.clock.now(),
         attempt: async (signal) => {

@@ -11,6 +11,7 @@ import { sleep } from '../environment'
 import { retryAfterSpreadMs, retryAfterWait } from '../internal/retryAfter'
 import { stormControl } from '../internal/coordination'
 import { raceAbort } from './abort'
+import type { SessionKind } from '../types'
 import type { SessionHost } from './host'
 import { askPolicy } from './ReconnectPolicy'
 import { asBlueGreenError, isFatal } from './recovery'
@@ -24,6 +25,7 @@ export interface ReconnectPort {
   /** For messages, e.g. `session publish-1 of stream "cam"`. */
   readonly label: string
   readonly streamName: string
+  readonly kind: SessionKind
   /** Aborted when the session closes or another operation supersedes the reconnect. */
   readonly signal: AbortSignal
   /** When the connection was lost. */
@@ -144,6 +146,7 @@ export async function reconnectLoop(port: ReconnectPort, firstError: BlueGreenEr
       attempt,
       elapsedMs: clock.now() - port.startedAt,
       error,
+      kind: port.kind,
     })
     if ('stop' in answer) {
       port.fail(

@@ -273,6 +273,7 @@ export class SwapCoordinator {
           attempt: track.attempt,
           elapsedMs: clock.now() - (track.firstTriedAt ?? clock.now()),
           error: failure,
+          kind: session.kind,
         })
         if ('stop' in answer) {
           logger.warn(
