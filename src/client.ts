@@ -47,6 +47,8 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
   #loader: Promise<ManifestLoader> | undefined
   #assigner: Promise<Assigner> | undefined
   readonly #abort = new AbortController()
+  /** Stream Manager requests in flight, aborted by close(). */
+  readonly #inFlight = new Set<AbortController>()
   #manifest: Manifest | undefined
   #environment: EnvironmentInfo | undefined
   #overrideUsed: string | undefined
@@ -234,9 +236,11 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
         allowInsecure: this.settings.allowInsecure,
       }),
     )
-    // close() aborts the request in flight (CLOSED at once, no retry), as does the caller's own signal.
+    // close() aborts the requests in flight (CLOSED at once, no retry), as does the caller's own signal.
+    // Held in a set rather than as listeners on one close signal: a page's 100 reconnecting sessions would
+    // hang 100 listeners on it (Node warns past 10: MaxListenersExceededWarning).
     const controller = new AbortController()
-    const unlinkClose = linkSignal(this.#abort.signal, controller, () => closedError('This client'))
+    this.#inFlight.add(controller)
     const caller = options.signal
     // Not a signal: left as is for the assigner to refuse with INVALID_ARGUMENT.
     const linkable = caller === undefined || typeof caller.addEventListener === 'function'
@@ -245,7 +249,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     return this.#assigner
       .then((assigner) => assigner.resolve(environment, target, streamName, kind, { ...options, signal }))
       .finally(() => {
-        unlinkClose()
+        this.#inFlight.delete(controller)
         unlinkCaller()
       })
   }
@@ -508,6 +512,10 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
     this.env.clock.clearTimeout(this.#timer)
     this.#timer = undefined
     this.#abort.abort(closedError('This client'))
+    for (const controller of this.#inFlight) {
+      controller.abort(closedError('This client'))
+    }
+    this.#inFlight.clear()
     this.#failover.close()
     const pending = [...this.#handles].map((handle) => handle.close())
     const manager = await this.#sessionManager?.catch(() => undefined)

@@ -151,4 +151,31 @@ describe('close()', () => {
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(sm.requests).toHaveLength(1)
   })
+
+  it('rejects 20 resolve() calls in flight with CLOSED, and holding them warns of no listener leak (Node warns past 10 per signal)', async () => {
+    const warnings: string[] = []
+    const onWarning = (warning: Error): void => void warnings.push(warning.name)
+    process.on('warning', onWarning)
+    try {
+      const sm = await streamManager('sm2')
+      sm.fail({ kind: 'hang' })
+      const discovery = await startManifestServer(
+        manifest({
+          environments: { green: { streamManager: sm.url, api: 'sm2' } },
+          roles: { production: 'green' },
+        }),
+      )
+      open.push(discovery)
+      const c = createClient({ discovery: discovery.url, timeoutMs: 20_000 })
+      await c.ready()
+      const pending = Array.from({ length: 20 }, (_, i) => codeOf(c.resolve(`cam${i}`, 'publish')))
+      await vi.waitFor(() => expect(sm.requests).toHaveLength(20))
+      await new Promise((resolve) => setTimeout(resolve, 50)) // Node emits its warning on a later tick
+      await c.close()
+      await expect(Promise.all(pending)).resolves.toEqual(Array.from({ length: 20 }, () => 'CLOSED'))
+      expect(warnings).not.toContain('MaxListenersExceededWarning')
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
 })
