@@ -129,7 +129,8 @@ describe('direct transport and allowedHosts', () => {
 })
 
 describe('close()', () => {
-  it('rejects a resolve() in flight with CLOSED at once, and no further request is made', async () => {
+  /** A ready client whose production Stream Manager holds every request unanswered. */
+  async function hanging(): Promise<{ sm: StreamManagerServer; c: BlueGreenClient }> {
     const sm = await streamManager('sm2')
     sm.fail({ kind: 'hang' })
     const discovery = await startManifestServer(
@@ -141,6 +142,11 @@ describe('close()', () => {
     open.push(discovery)
     const c = createClient({ discovery: discovery.url, timeoutMs: 20_000 })
     await c.ready()
+    return { sm, c }
+  }
+
+  it('rejects a resolve() in flight with CLOSED at once, and no further request is made', async () => {
+    const { sm, c } = await hanging()
     const pending = codeOf(c.resolve('cam1', 'publish'))
     await vi.waitFor(() => expect(sm.requests).toHaveLength(1))
     const started = performance.now()
@@ -157,17 +163,7 @@ describe('close()', () => {
     const onWarning = (warning: Error): void => void warnings.push(warning.name)
     process.on('warning', onWarning)
     try {
-      const sm = await streamManager('sm2')
-      sm.fail({ kind: 'hang' })
-      const discovery = await startManifestServer(
-        manifest({
-          environments: { green: { streamManager: sm.url, api: 'sm2' } },
-          roles: { production: 'green' },
-        }),
-      )
-      open.push(discovery)
-      const c = createClient({ discovery: discovery.url, timeoutMs: 20_000 })
-      await c.ready()
+      const { sm, c } = await hanging()
       const pending = Array.from({ length: 20 }, (_, i) => codeOf(c.resolve(`cam${i}`, 'publish')))
       await vi.waitFor(() => expect(sm.requests).toHaveLength(20))
       await new Promise((resolve) => setTimeout(resolve, 50)) // Node emits its warning on a later tick
