@@ -114,14 +114,8 @@ export class Locator {
   resolveAt(environment: string, signal: AbortSignal, paced = false): Promise<Assignment> {
     const { host, session } = this
     const params = this.connectionParams()
-    const options = {
-      ...(params === undefined ? {} : { connectionParams: params }),
-      ...(paced ? { paced } : {}),
-    }
-    const request =
-      Object.keys(options).length === 0
-        ? host.resolve(environment, session.kind, session.streamName, signal)
-        : host.resolve(environment, session.kind, session.streamName, signal, options)
+    const options = { ...(params === undefined ? {} : { connectionParams: params }), paced }
+    const request = host.resolve(environment, session.kind, session.streamName, signal, options)
     return raceAbort(request, signal, `Resolving ${session.label} on "${environment}"`)
   }
 
