@@ -395,6 +395,7 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
               environment,
             ),
       failoverInFlux: () => this.#failover.inFlux(),
+      connectionInDoubt: (environment) => this.#inDoubt(environment),
       driverFor,
       onManifest: (listener) => {
         this.#manifestListeners.add(listener)
@@ -432,6 +433,24 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
       environment,
       options.signal,
     )
+  }
+
+  /**
+   * A session's connection on `environment` may be lost (DESIGN 11): the failover probes that Stream
+   * Manager now, as long as an overdue call on it would wait, and fails over if it does not answer while
+   * the backup does. Never for a pinned client; only once this client has timed its sessions' calls (the
+   * answer times say how long "overdue" is).
+   */
+  #inDoubt(environment: string): void {
+    const manifest = this.#manifest
+    const times = this.#answerTimes
+    if (manifest === undefined || times === undefined || this.#closed || this.pinnedIn(manifest)) {
+      return
+    }
+    const streamManager = own(manifest.environments, environment)?.streamManager
+    if (streamManager !== undefined) {
+      this.#failover.foresee(manifest, environment, times.overdueAfterMs(streamManager))
+    }
   }
 
   /** Where sessions of this client belong in `manifest`; offline (or a vanished pinned one) is an error. */

@@ -6,6 +6,9 @@
  * - Noticed from the calls sessions make: a Stream Manager that refuses, resets, times out or answers 5xx
  *   (after the normal quick retries) gives `STREAM_MANAGER_UNAVAILABLE` or `TIMEOUT`. A stream that is not
  *   found is not an outage.
+ * - Or foreseen: a live session's connection that may be lost (its liveness grace started) has the
+ *   environment's Stream Manager probed at once, the backup's alongside, so that the failover is decided
+ *   by the time the session is given up and reconnects (DESIGN 11, "in about a second").
  * - Confirmed before moving anyone: the backup's Stream Manager must answer. When it does not either, the
  *   client's own network is the likely culprit and nobody moves (the sessions keep reconnecting).
  * - One failover per outage: while it lasts, nothing else moves; the way back needs production to answer
@@ -15,7 +18,7 @@
  * Written here rather than taken from a library: it is this SDK's own policy over its own manifest.
  */
 import type { Environment } from './environment'
-import { isBlueGreenError } from './errors'
+import { BlueGreenError, isBlueGreenError } from './errors'
 import type { Manifest } from './types'
 
 /** How the client fails over and comes back. All optional. */
@@ -67,6 +70,10 @@ function isOutage(error: unknown): boolean {
 export class Failover {
   #active: ActiveFailover | undefined
   #confirming: Promise<ActiveFailover | undefined> | undefined
+  /** The early probe in flight ({@link Failover.foresee}), one at a time. */
+  #foreseeing: Promise<unknown> | undefined
+  /** Told when a failover starts (hedged calls to the unreachable environment stop waiting). */
+  readonly #startListeners = new Set<() => void>()
   #probeTimer: unknown
   #upSince: number | undefined
   /** Clock time the last failover ended (returned or ended by a revision). */
@@ -141,7 +148,12 @@ export class Failover {
    * is (now) failed over from it, else `undefined` (not an outage, no backup, or the backup does not
    * answer either: the client's own network is down).
    */
-  async report(manifest: Manifest, environment: string, error: unknown): Promise<string | undefined> {
+  async report(
+    manifest: Manifest,
+    environment: string,
+    error: unknown,
+    backupAnswers?: Promise<boolean>,
+  ): Promise<string | undefined> {
     const active = this.#active
     if (active !== undefined) {
       return active.revision === manifest.revision && active.from === environment ? active.to : undefined
@@ -154,21 +166,79 @@ export class Failover {
       return undefined
     }
     // Many sessions fail together: one confirmation for all of them.
-    this.#confirming ??= this.#confirm(manifest, environment, backup).finally(() => {
+    this.#confirming ??= this.#confirm(manifest, environment, backup, backupAnswers).finally(() => {
       this.#confirming = undefined
     })
     const started = await this.#confirming
     return started !== undefined && started.from === environment ? started.to : undefined
   }
 
+  /**
+   * A live session's connection on `environment` may be lost (its liveness grace started): probes that
+   * environment's Stream Manager now, bounded by `boundMs` (what counts as overdue for a call on it), and
+   * the backup's alongside. When production gives no answer and the backup does, the client fails over at
+   * once, so the sessions reconnecting after the grace go straight to the backup. Without a backup, during
+   * a failover, or while a probe or a confirmation is in flight, it does nothing; a production that
+   * answers only costs the two probes.
+   */
+  foresee(manifest: Manifest, environment: string, boundMs: number): void {
+    const backup = backupFor(manifest, environment)
+    const base = Object.hasOwn(manifest.environments, environment)
+      ? manifest.environments[environment]!.streamManager
+      : undefined
+    if (
+      backup === undefined ||
+      base === undefined ||
+      this.#closed ||
+      this.#active !== undefined ||
+      this.#confirming !== undefined ||
+      this.#foreseeing !== undefined
+    ) {
+      return
+    }
+    const backupAnswers = this.answers(manifest.environments[backup]!.streamManager)
+    this.#foreseeing = this.answers(base, boundMs)
+      .then((up) => {
+        if (up || this.#closed) {
+          return undefined
+        }
+        return this.report(
+          manifest,
+          environment,
+          new BlueGreenError(
+            'TIMEOUT',
+            `${environment}'s Stream Manager did not answer a probe within ${boundMs} ms while a session's connection on it went quiet.`,
+            { environment },
+          ),
+          backupAnswers,
+        )
+      })
+      .finally(() => {
+        this.#foreseeing = undefined
+      })
+  }
+
+  /** Calls `listener` whenever a failover starts; returns the unsubscribe function. */
+  onStart(listener: () => void): () => void {
+    this.#startListeners.add(listener)
+    return () => void this.#startListeners.delete(listener)
+  }
+
   /** Stops probing. Idempotent. */
   close(): void {
     this.#closed = true
     this.#stop()
+    this.#startListeners.clear()
   }
 
-  async #confirm(manifest: Manifest, from: string, to: string): Promise<ActiveFailover | undefined> {
-    const backupAnswers = await this.answers(manifest.environments[to]!.streamManager)
+  async #confirm(
+    manifest: Manifest,
+    from: string,
+    to: string,
+    // The backup's check, when already under way (foresee() starts it alongside production's probe).
+    backupCheck?: Promise<boolean>,
+  ): Promise<ActiveFailover | undefined> {
+    const backupAnswers = await (backupCheck ?? this.answers(manifest.environments[to]!.streamManager))
     if (this.#closed || this.current()?.revision !== manifest.revision) {
       return undefined
     }
@@ -183,6 +253,9 @@ export class Failover {
     this.#upSince = undefined
     this.env.logger.warn(`${from} is unreachable; failing over to ${to} (roles.failover)`)
     this.announce('failover', active)
+    for (const listener of [...this.#startListeners]) {
+      listener()
+    }
     this.#scheduleProbe()
     return active
   }

@@ -80,6 +80,37 @@ describe('hedge()', () => {
     expect(asked).toBe(1)
   })
 
+  it('asks at once, not at the overdue time, when nudged (the client failed over meanwhile), once; unsubscribes when done', async () => {
+    const clock = new ManualClock()
+    let asked = 0
+    let nudge: (() => void) | undefined
+    let subscribed = 0
+    const result = hedge(
+      clock,
+      400,
+      undefined,
+      never,
+      () => {
+        asked += 1
+        return Promise.resolve('blue')
+      },
+      (place) => Promise.resolve(`from ${place}`),
+      (now) => {
+        subscribed += 1
+        nudge = now
+        return () => (subscribed -= 1)
+      },
+    )
+    await clock.advance(100)
+    expect(asked).toBe(0)
+    nudge!()
+    expect(await result).toBe('from blue')
+    nudge!()
+    await clock.advance(1_000)
+    expect(asked).toBe(1)
+    expect(subscribed).toBe(0)
+  })
+
   it('aborts the call when the caller aborts', async () => {
     const clock = new ManualClock()
     const outer = new AbortController()

@@ -59,9 +59,10 @@ export class AnswerTimes {
 }
 
 /**
- * Runs `call`; if it is still pending after `overdueMs`, asks `confirm()` for another place. When one comes
- * back (and the call is still pending), `call` is aborted and `elsewhere(place)` answers instead.
- * `call`'s own settlement always wins while no other place was confirmed. `outer` aborting aborts `call`.
+ * Runs `call`; if it is still pending after `overdueMs` (or sooner, when `nudge` calls back: the client
+ * failed over meanwhile), asks `confirm()` for another place. When one comes back (and the call is still
+ * pending), `call` is aborted and `elsewhere(place)` answers instead. `call`'s own settlement always wins
+ * while no other place was confirmed. `outer` aborting aborts `call`.
  * @internal
  */
 export function hedge<T>(
@@ -71,15 +72,25 @@ export function hedge<T>(
   call: (signal: AbortSignal) => Promise<T>,
   confirm: () => Promise<string | undefined>,
   elsewhere: (place: string) => Promise<T>,
+  nudge?: (now: () => void) => () => void,
 ): Promise<T> {
   const controller = new AbortController()
   const unlink = linkSignal(outer, controller, () => outer?.reason)
   return new Promise<T>((resolve, reject) => {
     let settled = false
-    const timer = clock.setTimeout(() => {
-      if (settled) {
+    let asked = false
+    const done = (): void => {
+      clock.clearTimeout(timer)
+      unnudge()
+      unlink()
+    }
+    const ask = (): void => {
+      if (settled || asked) {
         return
       }
+      asked = true
+      clock.clearTimeout(timer)
+      unnudge()
       confirm().then(
         (place) => {
           if (settled || place === undefined) {
@@ -87,29 +98,30 @@ export function hedge<T>(
           }
           settled = true
           controller.abort(
-            new BlueGreenError(
-              'TIMEOUT',
-              `No answer in ${overdueMs} ms; the backup ${place} answers instead.`,
-            ),
+            new BlueGreenError('TIMEOUT', `No answer yet; the backup ${place} answers instead.`),
           )
           unlink()
           elsewhere(place).then(resolve, reject)
         },
         () => undefined,
       )
-    }, overdueMs)
+    }
+    const timer = clock.setTimeout(ask, overdueMs)
+    let unsubscribe = nudge?.(ask)
+    function unnudge(): void {
+      unsubscribe?.()
+      unsubscribe = undefined
+    }
     call(controller.signal).then(
       (value) => {
-        clock.clearTimeout(timer)
-        unlink()
+        done()
         if (!settled) {
           settled = true
           resolve(value)
         }
       },
       (error: unknown) => {
-        clock.clearTimeout(timer)
-        unlink()
+        done()
         if (!settled) {
           settled = true
           reject(error)
@@ -212,5 +224,8 @@ export function resolveHedged(
     // Production must not answer a probe either (a refused call retrying is not overdue, it is down).
     () => suspect(failover, manifest, environment, Math.max(200, overdueMs / 2)),
     (backup) => context.resolveOn(backup, signal),
+    // Failed over meanwhile (another session's call, or a probe foreseen during a connection's grace):
+    // the call on the unreachable environment need not run to its overdue time.
+    (now) => failover.onStart(now),
   )
 }

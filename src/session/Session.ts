@@ -684,6 +684,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
       environment: () => this.environment,
       stalled: (event) => this.safeEmit('stalled', event),
       resumed: (event) => this.safeEmit('resumed', event),
+      inDoubt: (environment) => this.host.connectionInDoubt?.(environment),
     })
     return driverSession
   }

@@ -68,6 +68,12 @@ export interface SessionHost {
   /** True while a failover runs or has just ended (DESIGN 11): streams are moving between the pair. */
   failoverInFlux?(): boolean
   /**
+   * A live session's connection on `environment` may be lost (its driver's `onDisconnected`): the client
+   * may check that environment's Stream Manager now, during the connection's grace, so that a failover is
+   * decided by the time the session reconnects (DESIGN 11). Returns at once.
+   */
+  connectionInDoubt?(environment: string): void
+  /**
    * Asks `environment`'s Stream Manager where to publish or play `streamName`.
    * @throws {BlueGreenError} `STREAM_NOT_FOUND`, `NO_CAPACITY`, `ENVIRONMENT_OFFLINE`, `ENVIRONMENT_UNKNOWN`,
    *   `STREAM_MANAGER_UNAVAILABLE`, `STREAM_MANAGER_INVALID_RESPONSE`, `HOST_NOT_ALLOWED`,

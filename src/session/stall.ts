@@ -1,7 +1,9 @@
 /**
- * Relays a driver's frozen-source signal (`DriverSession.onStall`, from the liveness watch) as the
- * session's `stalled` and `resumed` events, for the connection the session is using now (not one it is
- * retiring or has replaced). Kept out of Session.ts, which only calls {@link relayStall}.
+ * Relays a driver's liveness signals for the connection the session is using now (not one it is retiring
+ * or has replaced): a frozen source (`DriverSession.onStall`) as the session's `stalled` and `resumed`
+ * events, a connection that may be lost (`DriverSession.onDisconnected`) to the client, which checks the
+ * environment's Stream Manager during the grace (DESIGN 11). Kept out of Session.ts, which only calls
+ * {@link relayStall}.
  * @internal
  */
 import type { Clock } from '../environment'
@@ -17,9 +19,11 @@ export interface StallRelay {
   environment(): string
   stalled(event: StalledEvent): void
   resumed(event: ResumedEvent): void
+  /** The connection may be lost (the grace started). */
+  inDoubt(environment: string): void
 }
 
-/** Listens to `driverSession`'s stall signal (drivers without one are left alone). @internal */
+/** Listens to `driverSession`'s stall and disconnected signals (drivers without them are left alone). @internal */
 export function relayStall(driverSession: DriverSession, relay: StallRelay): void {
   let stalledAt: number | undefined
   driverSession.onStall?.((stalled) => {
@@ -34,6 +38,11 @@ export function relayStall(driverSession: DriverSession, relay: StallRelay): voi
       const stalledMs = relay.clock.now() - stalledAt
       stalledAt = undefined
       relay.resumed({ environment, stalledMs })
+    }
+  })
+  driverSession.onDisconnected?.((disconnected) => {
+    if (disconnected && relay.isCurrent()) {
+      relay.inDoubt(relay.environment())
     }
   })
 }

@@ -132,6 +132,62 @@ describe('failover (DESIGN 11)', () => {
     expect(changes.map((c) => c.reason)).toEqual(['failover'])
   })
 
+  it("decides the failover during a connection's grace: production does not answer the probe a quiet connection prompts, so the session goes straight to the backup", async () => {
+    const w = await world()
+    const { client: broadcaster, changes } = w.client({ timeoutMs: 10_000 })
+    const publisher = await broadcaster.publish({ streamName: 'cam' })
+    w.green.fail({ kind: 'hang' })
+    const quietAt = performance.now()
+    // The liveness watch's grace starts (nothing arriving); the connection is not given up yet.
+    expect(w.driver.simulateDisconnect({ environment: 'green' })).toBe(1)
+    await until('the failover', () => changes.length > 0, 3_000)
+    expect(changes.map((c) => c.reason)).toEqual(['failover'])
+    const droppedAt = performance.now()
+    w.driver.simulateDrop({ environment: 'green' })
+    await until('the publisher live on blue', () => on(publisher) === 'blue', 3_000)
+    // Production was asked once, by the probe, before the drop: no session call waited on it.
+    const toGreen = w.green.requests.filter((r) => r.at >= quietAt)
+    expect(toGreen.map((r) => r.method)).toEqual(['GET'])
+    expect(toGreen[0]!.at).toBeLessThan(droppedAt)
+  })
+
+  it('a quiet connection whose Stream Manager answers moves nothing: one probe of each side, however many sessions are in doubt', async () => {
+    const w = await world()
+    const { client, changes } = w.client()
+    const sessions = await Promise.all(['a', 'b', 'c'].map((streamName) => client.publish({ streamName })))
+    const quietAt = performance.now()
+    expect(w.driver.simulateDisconnect({ environment: 'green' })).toBe(3)
+    await sleep(700)
+    w.driver.simulateDisconnect({ environment: 'green' }, false)
+    expect(changes).toEqual([])
+    expect(sessions.map(on)).toEqual(['green', 'green', 'green'])
+    expect(w.green.requests.filter((r) => r.at >= quietAt)).toHaveLength(1)
+    expect(w.blue.requests.filter((r) => r.at >= quietAt)).toHaveLength(1)
+  })
+
+  it("a quiet connection prompts no failover when the backup does not answer either (the client's own network)", async () => {
+    const w = await world()
+    const { client, changes } = w.client({ timeoutMs: 10_000 })
+    const publisher = await client.publish({ streamName: 'cam' })
+    w.green.fail({ kind: 'hang' })
+    w.blue.fail({ kind: 'reset' })
+    w.driver.simulateDisconnect({ environment: 'green' })
+    await sleep(1_000)
+    expect(changes).toEqual([])
+    expect(on(publisher)).toBe('green')
+  })
+
+  it('a pinned client probes nothing when a connection goes quiet', async () => {
+    const w = await world()
+    const { client } = w.client({ environment: 'green' })
+    await client.publish({ streamName: 'cam' })
+    const quietAt = performance.now()
+    w.driver.simulateDisconnect({ environment: 'green' })
+    await sleep(300)
+    expect(w.green.requests.filter((r) => r.at >= quietAt)).toEqual([])
+    expect(w.blue.requests.filter((r) => r.at >= quietAt)).toEqual([])
+  })
+
   it('does not fail over from a Stream Manager that is merely slower than usual when the backup does not answer', async () => {
     const w = await world()
     const { client: broadcaster, changes } = w.client({ timeoutMs: 10_000 })

@@ -58,6 +58,14 @@ export interface DriverSession {
    * flows again. Not an end: the session stays. Both built-in drivers have it.
    */
   onStall?(listener: (stalled: boolean) => void): void
+  /**
+   * Optional: registers a listener for a connection that may be lost: `true` when it starts counting as
+   * disconnected (nothing arriving for a while, or ICE `disconnected`) and is given a grace before it
+   * ends, `false` when it recovers within that grace. The client uses the grace to check the environment's
+   * Stream Manager, so that a failover is decided by the time the session ends (DESIGN 11). Both built-in
+   * drivers have it.
+   */
+  onDisconnected?(listener: (disconnected: boolean) => void): void
   /** Ends the connection (and its server resource). Idempotent; allowed after an end. */
   close(): Promise<void>
 }

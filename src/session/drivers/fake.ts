@@ -75,6 +75,7 @@ class FakeSessionRecord implements FakeDriverSession {
   closeCalls = 0
   readonly mediaStream?: MediaStream
   private listener: ((error?: Error) => void) | undefined
+  private readonly disconnectedListeners: ((disconnected: boolean) => void)[] = []
   private endError: Error | undefined
 
   constructor(
@@ -101,6 +102,17 @@ class FakeSessionRecord implements FakeDriverSession {
       const error = this.endError
       this.listener = undefined
       queueMicrotask(() => listener(error))
+    }
+  }
+
+  onDisconnected(listener: (disconnected: boolean) => void): void {
+    this.disconnectedListeners.push(listener)
+  }
+
+  /** Tells the disconnected listeners (see {@link FakeDriver.simulateDisconnect}). */
+  disconnect(disconnected: boolean): void {
+    for (const listener of [...this.disconnectedListeners]) {
+      listener(disconnected)
     }
   }
 
@@ -220,6 +232,23 @@ export class FakeDriver implements Driver {
       }
     }
     return dropped
+  }
+
+  /**
+   * Tells every open session matching `selector` that its connection may be lost (`onDisconnected(true)`,
+   * as a liveness watch does when its grace starts), or that it recovered (`false`). Nothing ends: follow
+   * with {@link FakeDriver.simulateDrop} for a connection that was lost after all.
+   * @returns how many sessions were told
+   */
+  simulateDisconnect(selector?: FakeSessionSelector, disconnected = true): number {
+    let told = 0
+    for (const record of this.records) {
+      if (record.isOpen && matches(selector, record)) {
+        record.disconnect(disconnected)
+        told += 1
+      }
+    }
+    return told
   }
 
   /**

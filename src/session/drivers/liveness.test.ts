@@ -128,6 +128,8 @@ interface Run {
   readonly verdicts: LivenessVerdict[]
   /** Stall changes with the tape time they came at. */
   readonly stalls: { stalled: boolean; at: number }[]
+  /** Disconnected changes (the grace starting, `true`, or cancelled) with the tape time they came at. */
+  readonly doubts: { disconnected: boolean; at: number }[]
   /** Plays `ms` of tape in 50 ms steps; `tape(t)` says what arrives in the step starting at t (ms). */
   play(ms: number, tape: (t: number) => readonly Arrival[]): Promise<void>
 }
@@ -140,6 +142,7 @@ function watch(timings: Omit<LivenessSettings, 'clock'>): Run {
   const peer = new TapePeer(clock)
   const verdicts: LivenessVerdict[] = []
   const stalls: { stalled: boolean; at: number }[] = []
+  const doubts: { disconnected: boolean; at: number }[] = []
   let t = 0
   const w = new LivenessWatch(
     peer,
@@ -147,7 +150,10 @@ function watch(timings: Omit<LivenessSettings, 'clock'>): Run {
     (verdict) => verdicts.push(verdict),
     quiet,
     'test',
-    (stalled) => stalls.push({ stalled, at: t }),
+    {
+      onStall: (stalled) => stalls.push({ stalled, at: t }),
+      onDisconnected: (disconnected) => doubts.push({ disconnected, at: t }),
+    },
   )
   w.start()
   return {
@@ -156,6 +162,7 @@ function watch(timings: Omit<LivenessSettings, 'clock'>): Run {
     watch: w,
     verdicts,
     stalls,
+    doubts,
     async play(ms, tape) {
       for (const end = t + ms; t < end; t += 50) {
         peer.arrive(tape(t))
@@ -235,6 +242,30 @@ describe('LivenessWatch: a viewer', () => {
     await long.play(3000, flowing)
     await long.play(VIEWER.inactivityMs + VIEWER.graceMs + VIEWER.intervalMs, nothing)
     expect(long.verdicts.map((v) => v.reason)).toEqual(['lost'])
+  })
+
+  it('tells the grace starting (the client probes its Stream Manager then) and a recovery within it; a verdict only after a doubt', async () => {
+    const short = watch(VIEWER)
+    await short.play(3000, flowing)
+    await short.play(VIEWER.inactivityMs + VIEWER.graceMs - 300, nothing)
+    await short.play(2000, flowing)
+    expect(short.doubts.map((d) => d.disconnected)).toEqual([true, false])
+    // Told at the reading that finds the silence, not later (the tape's steps are 50 ms).
+    expect(short.doubts[0]!.at - 3000).toBeGreaterThanOrEqual(VIEWER.inactivityMs - 50)
+    expect(short.doubts[0]!.at - 3000).toBeLessThanOrEqual(VIEWER.inactivityMs + VIEWER.intervalMs)
+    expect(short.verdicts).toEqual([])
+    short.watch.stop()
+
+    const dead = watch(VIEWER)
+    await dead.play(3000, flowing)
+    await dead.play(5000, nothing)
+    expect(dead.doubts.map((d) => d.disconnected)).toEqual([true])
+    expect(dead.verdicts.map((v) => v.reason)).toEqual(['lost'])
+
+    const healthy = watch(VIEWER)
+    await healthy.play(10_000, flowing)
+    expect(healthy.doubts).toEqual([])
+    healthy.watch.stop()
   })
 
   it('a frozen source whose path then dies: dead after frozenPathMs of nothing, not before', async () => {
@@ -495,7 +526,7 @@ describe('LivenessWatch on a recorded werift tape', () => {
       (verdict) => seen.push(`${at().phase}: ${verdict.reason}`),
       quiet,
       side,
-      (stalled) => seen.push(`${at().phase}: ${stalled ? 'stalled' : 'resumed'}`),
+      { onStall: (stalled) => seen.push(`${at().phase}: ${stalled ? 'stalled' : 'resumed'}`) },
     )
     watch.start()
     await clock.advance(ticks.length * 250)

@@ -18,7 +18,9 @@
  *   1500 ms)`, or for 1.5 times the longest of the last 8 gaps between them (the rule that also holds
  *   while the broadcaster sends nothing, when no feedback is due);
  * - any other connection receives nothing at all.
- * A connection disconnected (by these or by ICE) for `graceMs` is dead.
+ * A connection disconnected (by these or by ICE) for `graceMs` is dead. The moment it starts counting as
+ * disconnected is told too (`onDisconnected`): the client uses the grace to ask whether the environment's
+ * Stream Manager still answers, so a failover is decided by the time the session is given up (DESIGN 11).
  *
  * Written here rather than taken from a library: no maintained package watches a peer connection
  * through the standard `getStats()` counters for both browsers and werift.
@@ -118,6 +120,33 @@ export interface LivenessVerdict {
 export type StallListener = (stalled: boolean) => void
 
 /**
+ * Called when a connection starts counting as disconnected (`true`: by ICE or by silence; the grace
+ * starts) and when it recovers within the grace (`false`). A verdict follows a `true` that no `false`
+ * cancelled. @internal
+ */
+export type DisconnectedListener = (disconnected: boolean) => void
+
+/** What a {@link LivenessWatch} tells besides its verdict. @internal */
+export interface LivenessListeners {
+  readonly onStall?: StallListener | undefined
+  readonly onDisconnected?: DisconnectedListener | undefined
+}
+
+/**
+ * A watch's listeners that pass each signal on to a driver session's own listeners (the arrays are read at
+ * each change, so listeners added later are told too). @internal
+ */
+export function passOn(
+  stall: readonly StallListener[],
+  disconnected: readonly DisconnectedListener[],
+): LivenessListeners {
+  return {
+    onStall: (stalled) => [...stall].forEach((listener) => listener(stalled)),
+    onDisconnected: (state) => [...disconnected].forEach((listener) => listener(state)),
+  }
+}
+
+/**
  * Watches one live peer connection until {@link LivenessWatch.stop} or a verdict (given once).
  * Call {@link LivenessWatch.check} from the connection's state-change events for an immediate answer.
  * @internal
@@ -153,7 +182,7 @@ export class LivenessWatch implements SweepMember {
     private readonly onDead: (verdict: LivenessVerdict) => void,
     private readonly log: Logger,
     private readonly what: string,
-    private readonly onStall: StallListener = () => undefined,
+    private readonly listeners: LivenessListeners = {},
   ) {
     const now = settings.clock.now()
     this.mediaAt = now
@@ -350,10 +379,15 @@ export class LivenessWatch implements SweepMember {
         ? `${this.what}: media stopped but the node still answers (a frozen source); keeping the connection`
         : `${this.what}: media flows again`,
     )
+    this.tell('stall', () => this.listeners.onStall?.(stalled))
+  }
+
+  /** Runs a listener; one that throws is logged, never breaks the watch. */
+  private tell(what: string, run: () => void): void {
     try {
-      this.onStall(stalled)
+      run()
     } catch (error) {
-      this.log.error(`${this.what}: a stall listener threw`, error)
+      this.log.error(`${this.what}: a ${what} listener threw`, error)
     }
   }
 
@@ -377,6 +411,7 @@ export class LivenessWatch implements SweepMember {
     if (this.disconnected()) {
       if (this.graceTimer === undefined) {
         this.log.info(`${this.what}: disconnected; ending in ${graceMs} ms unless it recovers`)
+        this.tell('disconnected', () => this.listeners.onDisconnected?.(true))
         this.graceTimer = clock.setTimeout(() => {
           this.graceTimer = undefined
           if (!this.stopped && this.disconnected()) {
@@ -385,6 +420,8 @@ export class LivenessWatch implements SweepMember {
               reason: 'lost',
               detail: `the connection was lost (${why}, then ${graceMs} ms more of grace)`,
             })
+          } else if (!this.stopped) {
+            this.tell('disconnected', () => this.listeners.onDisconnected?.(false))
           }
         }, graceMs)
       }
@@ -392,6 +429,7 @@ export class LivenessWatch implements SweepMember {
       clock.clearTimeout(this.graceTimer)
       this.graceTimer = undefined
       this.log.info(`${this.what}: reconnected`)
+      this.tell('disconnected', () => this.listeners.onDisconnected?.(false))
     }
   }
 }

@@ -9,7 +9,7 @@ import { uniqueId } from '../../../internal/ids'
 import { abortedError, BlueGreenError, closedError } from '../../../errors'
 import type { SessionKind } from '../../../types'
 import type { DriverPublishOptions, DriverSession, DriverSubscribeOptions, SignalingTarget } from '../Driver'
-import { LivenessWatch, type StallListener } from '../liveness'
+import { LivenessWatch, passOn, type DisconnectedListener, type StallListener } from '../liveness'
 import type { LivenessSettings } from '../liveness'
 import type { Red5proCapabilities, Red5proGeneration } from './generations'
 import {
@@ -117,6 +117,7 @@ export class Red5proSession implements DriverSession {
   private localStream: MediaStream | undefined
   private endListeners: ((error?: Error) => void)[] = []
   private readonly stallListeners: StallListener[] = []
+  private readonly disconnectedListeners: DisconnectedListener[] = []
   private endError: BlueGreenError | undefined
   private settle: { resolve: (session: DriverSession) => void; reject: (error: Error) => void } | undefined
   private cleanupStart: () => void = noop
@@ -159,6 +160,11 @@ export class Red5proSession implements DriverSession {
   /** See {@link DriverSession.onStall}: the liveness watch's frozen-source signal on the SDK's peer connection. */
   onStall(listener: StallListener): void {
     this.stallListeners.push(listener)
+  }
+
+  /** See {@link DriverSession.onDisconnected}: the liveness watch's grace starting (`true`) or ending. */
+  onDisconnected(listener: DisconnectedListener): void {
+    this.disconnectedListeners.push(listener)
   }
 
   /** See {@link DriverSession.close}: releases the node's resource (DELETE) and the peer connection. */
@@ -506,11 +512,7 @@ export class Red5proSession implements DriverSession {
         ),
       this.deps.logger,
       this.what,
-      (stalled) => {
-        for (const listener of [...this.stallListeners]) {
-          listener(stalled)
-        }
-      },
+      passOn(this.stallListeners, this.disconnectedListeners),
     )
     this.liveness = watch
     const onState = (): void => watch.check()

@@ -15,6 +15,7 @@ import {
   type LivenessSettings,
   type LivenessWatch,
   type PeerCounters,
+  type DisconnectedListener,
   type StallListener,
 } from '../liveness'
 import { isUnpublishNotice, messageText, UNPUBLISH_CODE } from './channel'
@@ -110,6 +111,7 @@ export class WhipSession implements WhipDriverSession {
   private readonly signalling: WhipSignalling
   private liveness: LivenessWatch | undefined
   private readonly stallListeners: StallListener[] = []
+  private readonly disconnectedListeners: DisconnectedListener[] = []
   /** The statistics when media was first seen: the watch's starting point. */
   private countersAtStart: PeerCounters | undefined
   private readonly log: Environment['logger']
@@ -191,6 +193,13 @@ export class WhipSession implements WhipDriverSession {
   onStall(listener: StallListener): void {
     if (this.phase === 'starting' || this.phase === 'live') {
       this.stallListeners.push(listener)
+    }
+  }
+
+  /** See {@link DriverSession.onDisconnected}: the liveness watch's grace starting (`true`) or ending. */
+  onDisconnected(listener: DisconnectedListener): void {
+    if (this.phase === 'starting' || this.phase === 'live') {
+      this.disconnectedListeners.push(listener)
     }
   }
 
@@ -646,6 +655,7 @@ export class WhipSession implements WhipDriverSession {
       baseline: this.countersAtStart,
       end: (error) => this.end(error),
       stallListeners: this.stallListeners,
+      disconnectedListeners: this.disconnectedListeners,
     })
   }
 

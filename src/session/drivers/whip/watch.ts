@@ -11,8 +11,10 @@ import type { SignalingTarget } from '../Driver'
 import {
   LivenessWatch,
   livenessFor,
+  passOn,
   type LivenessSettings,
   type PeerCounters,
+  type DisconnectedListener,
   type StallListener,
   type WatchedPeer,
 } from '../liveness'
@@ -32,6 +34,8 @@ export interface WatchWiring {
   readonly end: (error: BlueGreenError) => void
   /** The session's stall listeners (read at each change). */
   readonly stallListeners: readonly StallListener[]
+  /** The session's disconnected listeners (read at each change). */
+  readonly disconnectedListeners: readonly DisconnectedListener[]
 }
 
 /** Starts watching a live connection; stop it with the session's teardown. @internal */
@@ -49,11 +53,7 @@ export function startWatch(wiring: WatchWiring): LivenessWatch {
       ),
     env.logger,
     what,
-    (stalled) => {
-      for (const listener of [...wiring.stallListeners]) {
-        listener(stalled)
-      }
-    },
+    passOn(wiring.stallListeners, wiring.disconnectedListeners),
   )
   watch.start(wiring.baseline)
   watch.check()
