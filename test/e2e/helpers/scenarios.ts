@@ -75,11 +75,20 @@ export function freezeStart(frames: readonly number[], from: number, to: number)
 /** The first recorded event called `name` (optionally after `after`). */
 export function firstEvent(
   events: readonly RecordedEvent[],
-  name: string,
+  name: string | readonly string[],
   after = -Infinity,
 ): RecordedEvent | undefined {
-  return events.find((e) => e.name === name && e.at > after)
+  const names: readonly string[] = typeof name === 'string' ? [name] : name
+  return events.find((e) => names.includes(e.name) && e.at > after)
 }
+
+/**
+ * A session on its way to the backup after a kill: it reconnects (its connection was given up), or it
+ * moves make-before-break (the client failed over while the connection was still in its grace).
+ */
+export const LEFT = ['reconnecting', 'migrating'] as const
+/** See {@link LEFT}: live again, on the backup. */
+export const BACK = ['reconnected', 'migrated'] as const
 
 /** Waits until a subscriber has presented `count` frames with a decoded picture. */
 export async function waitForFrames(page: Page, sessionId: string, count = 20): Promise<SessionInfo> {
@@ -441,17 +450,17 @@ export async function failoverScenario(
 
     const killedAt = await call(page, 'now')
     await emu.kill('green', { mode })
-    const event = async (id: string, name: string): Promise<RecordedEvent> =>
+    const event = async (id: string, name: readonly string[]): Promise<RecordedEvent> =>
       waitFor(
-        `${id} to emit ${name}`,
+        `${id} to emit ${name.join(' or ')}`,
         async () => firstEvent((await call(page, 'info', id)).events, name, killedAt),
         30_000,
       )
     const [pubLost, subLost, pubBack, subBack] = await Promise.all([
-      event('pub', 'reconnecting'),
-      event('sub', 'reconnecting'),
-      event('pub', 'reconnected'),
-      event('sub', 'reconnected'),
+      event('pub', LEFT),
+      event('sub', LEFT),
+      event('pub', BACK),
+      event('sub', BACK),
     ])
     const { info, frames, pubInfo, end, outageGapMs } = await afterRecovery(page, killedAt, subBack)
     return {

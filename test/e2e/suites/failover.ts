@@ -8,12 +8,12 @@ import { describe, expect, it } from 'vitest'
 
 import type { EngineWorld } from '../helpers/engineSuite'
 import { call } from '../helpers/browser'
-import { firstEvent, freezeStart, waitFor, waitForFrames, withWorld } from '../helpers/scenarios'
+import { BACK, firstEvent, freezeStart, waitFor, waitForFrames, withWorld } from '../helpers/scenarios'
 
 /** Registers the failover suite for `world`'s engine. */
 export function failoverSuite(world: EngineWorld): void {
   describe('failover without an operator', () => {
-    it('production dies: broadcaster and viewer reconnect to the failover environment by themselves, frames return', async () => {
+    it('production dies: broadcaster and viewer go to the failover environment by themselves (reconnected, or moved during the grace), frames return', async () => {
       await withWorld(
         world.browser(),
         world.harness(),
@@ -31,8 +31,8 @@ export function failoverSuite(world: EngineWorld): void {
           await emu.kill('green')
           const back = async (id: string) =>
             waitFor(
-              `${id} reconnected`,
-              async () => firstEvent((await call(page, 'info', id)).events, 'reconnected', killedAt),
+              `${id} reconnected or moved`,
+              async () => firstEvent((await call(page, 'info', id)).events, BACK, killedAt),
               30_000,
             )
           const [pubBack, subBack] = await Promise.all([back('pub'), back('sub')])
