@@ -425,10 +425,8 @@ export class BlueGreenClient extends SafeEmitter<ClientEvents> {
         pinned: manifest !== undefined && this.pinnedIn(manifest),
         failover: this.#failover,
         times: this.#answerTimes,
-        resolveOn: async (where, signal) => {
-          await turn?.(signal)
-          return this.resolveOn(where, kind, streamName, { ...options, signal })
-        },
+        turn,
+        resolveOn: (where, signal) => this.resolveOn(where, kind, streamName, { ...options, signal }),
       },
       environment,
       options.signal,

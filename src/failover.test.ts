@@ -5,19 +5,10 @@ import { BlueGreenError } from './errors'
 import { backupFor, Failover } from './failover'
 import { suspect } from './failoverHedge'
 import { ManualClock } from './testing/ManualClock'
+import { failoverManifest } from './__fixtures__/failover'
 import type { Manifest } from './types'
 
-const base: Manifest = {
-  manifestVersion: 1,
-  revision: 3,
-  issuedAt: '2026-11-26T10:00:00Z',
-  ttl: 15,
-  roles: { production: 'green', staging: 'blue', failover: 'blue' },
-  environments: {
-    green: { streamManager: 'http://127.0.0.1:1', api: 'sm1', app: 'live', state: 'serving' },
-    blue: { streamManager: 'http://127.0.0.1:2', api: 'sm2', app: 'live', state: 'serving' },
-  },
-} as unknown as Manifest
+const base = failoverManifest
 
 describe('backupFor()', () => {
   it('is roles.failover when it is another, serving environment', () => {

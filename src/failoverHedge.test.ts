@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest'
 
-import { AnswerTimes, hedge } from './failoverHedge'
+import { resolveEnvironment, sleep } from './environment'
+import { BlueGreenError } from './errors'
+import { Failover } from './failover'
+import { AnswerTimes, hedge, resolveHedged, type HedgeContext } from './failoverHedge'
 import { ManualClock } from './testing/ManualClock'
+import { failoverManifest } from './__fixtures__/failover'
+import type { Assignment } from './types'
 
 describe('AnswerTimes', () => {
   it('is 1.5 s before any answer, then 4 x the slowest of the last 8 answers, never under 400 ms', () => {
@@ -124,5 +129,79 @@ describe('hedge()', () => {
     )
     outer.abort(new Error('caller gave up'))
     await expect(result).rejects.toThrow('caller gave up')
+  })
+})
+
+describe('resolveHedged()', () => {
+  const manifest = failoverManifest
+  const assignment = (environment: string) => ({ environment }) as unknown as Assignment
+
+  function rig(probes: string[]) {
+    const clock = new ManualClock()
+    const env = resolveEnvironment({
+      clock,
+      logger: undefined,
+      fetch: (url: string | URL | Request) => {
+        probes.push(String(url))
+        // Production gives no answer, the backup does.
+        return String(url).includes(':1')
+          ? new Promise<Response>(() => undefined)
+          : Promise.resolve(new Response(null, { status: 404 }))
+      },
+    })
+    const failover = new Failover(
+      env,
+      {},
+      () => manifest,
+      () => undefined,
+    )
+    const times = new AnswerTimes()
+    times.record('http://127.0.0.1:1', 20)
+    const asked: string[] = []
+    /** A session's call on green: `turn` is its pacing, `answerMs` how long a Stream Manager takes. */
+    const call = (turn: HedgeContext['turn'], answerMs = 0): Promise<Assignment> =>
+      resolveHedged(
+        {
+          clock,
+          manifest,
+          pinned: false,
+          failover,
+          times,
+          turn,
+          resolveOn: async (where) => {
+            asked.push(where)
+            if (answerMs > 0) {
+              await sleep(clock, answerMs)
+            }
+            return assignment(where)
+          },
+        },
+        'green',
+        new AbortController().signal,
+      )
+    return { clock, failover, times, asked, call }
+  }
+
+  it('a call that first waits 1 s for its pacing turn is neither overdue nor timed for that wait', async () => {
+    const probes: string[] = []
+    const { clock, failover, times, asked, call } = rig(probes)
+    const answer = call((signal) => sleep(clock, 1_000, signal), 30)
+    await clock.advance(1_030)
+    expect(await answer).toEqual(assignment('green'))
+    expect(asked).toEqual(['green'])
+    expect(probes).toEqual([]) // never overdue: 30 ms after its turn
+    expect(times.overdueAfterMs('http://127.0.0.1:1')).toBe(400) // 4 x 30 ms: the floor, not 4 x 1030 ms
+    failover.close()
+  })
+
+  it('a call whose client failed over while it waited for its turn goes to the backup, not to production', async () => {
+    const { failover, asked, call } = rig([])
+    let release: () => void = () => undefined
+    const answer = call(() => new Promise<void>((resolve) => (release = resolve)))
+    expect(await failover.report(manifest, 'green', new BlueGreenError('TIMEOUT', 'no answer'))).toBe('blue')
+    release()
+    expect(await answer).toEqual(assignment('blue'))
+    expect(asked).toEqual(['blue'])
+    failover.close()
   })
 })

@@ -168,6 +168,11 @@ export interface HedgeContext {
   readonly pinned: boolean
   readonly failover: Failover
   readonly times: AnswerTimes
+  /**
+   * Waits for this client's pacing turn before each Stream Manager request (a reconnect's calls); the wait
+   * is neither part of the answer time nor of the overdue clock.
+   */
+  readonly turn?: ((signal: AbortSignal) => Promise<void>) | undefined
   /** The client's resolveOn for this call, on `environment`. */
   resolveOn(environment: string, signal: AbortSignal): Promise<Assignment>
 }
@@ -178,13 +183,23 @@ export interface HedgeContext {
  * is {@link suspect}ed, and once the failover confirms, the backup answers instead.
  * @internal
  */
-export function resolveHedged(
+export async function resolveHedged(
   context: HedgeContext,
   environment: string,
   signal: AbortSignal,
 ): Promise<Assignment> {
-  const { clock, manifest, failover, times } = context
-  const streamManager = manifest && own(manifest.environments, environment)?.streamManager
+  const { clock, manifest, failover, times, turn } = context
+  // The pacing turn comes first: a call that waits for it is not slow, and must not look overdue.
+  const failedOver = failover.active
+  await turn?.(signal)
+  // Failed over while it waited: the unreachable environment is not asked again (a doomed call and its
+  // quick retries would send more requests than the turn allowed). A call made during a failover went
+  // where its caller chose (a viewer looking for its broadcaster on production) and stays there.
+  const where =
+    manifest === undefined || context.pinned || failedOver !== undefined
+      ? environment
+      : failover.redirect(manifest, environment)
+  const streamManager = manifest && own(manifest.environments, where)?.streamManager
   const timed = (callSignal: AbortSignal): Promise<Assignment> => {
     const started = clock.now()
     const record = (): void => {
@@ -192,7 +207,7 @@ export function resolveHedged(
         times.record(streamManager, clock.now() - started)
       }
     }
-    return context.resolveOn(environment, callSignal).then(
+    return context.resolveOn(where, callSignal).then(
       (assignment) => {
         record()
         return assignment
@@ -223,7 +238,10 @@ export function resolveHedged(
     timed,
     // Production must not answer a probe either (a refused call retrying is not overdue, it is down).
     () => suspect(failover, manifest, environment, Math.max(200, overdueMs / 2)),
-    (backup) => context.resolveOn(backup, signal),
+    async (backup) => {
+      await turn?.(signal)
+      return context.resolveOn(backup, signal)
+    },
     // Failed over meanwhile (another session's call, or a probe foreseen during a connection's grace):
     // the call on the unreachable environment need not run to its overdue time.
     (now) => failover.onStart(now),
