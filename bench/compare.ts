@@ -8,7 +8,10 @@
  * A partial second run (`BENCH_RESULTS=/tmp/run2.json npm run bench -- swap discovery`) compares the
  * sections it measured. Exits 1 when a figure moved more than the tolerance (`--tolerance 0.1` by default), so it can gate a
  * report. Figures that are labels (engine versions, verdicts) are compared for equality only; spreads
- * (`...SpreadPct`, a row's own noise over its repetitions) are not compared.
+ * (`...SpreadPct`, a row's own noise over its repetitions) are not compared. Extremes and spreads of a
+ * sample (a name with `Worst`, `Max`, `P95` or `Spread`: the worst of 3 runs, the longest gap of 200
+ * viewers, an event loop's maximum, a min-max width) are listed apart and do not gate: they describe how
+ * a kept figure varies, and an extreme of a few samples moves with the one sample that set it.
  */
 import { readFileSync } from 'node:fs'
 
@@ -30,6 +33,9 @@ const a = read(first)
 const b = read(second)
 
 const rows: string[] = []
+/** Extremes and spreads of a sample (see the header): shown, not gating. */
+const extremes: string[] = []
+const isExtreme = (name: string): boolean => /(Worst|Max|P95|Spread)/.test(name)
 /** Sections the second run did not measure (a partial run: `npm run bench -- swap ...`). */
 const skipped: string[] = []
 let moved = 0
@@ -47,7 +53,12 @@ for (const section of a.results) {
       continue
     }
     const next = other.figures[name]
-    if (typeof value === 'number' && typeof next === 'number') {
+    if (typeof value === 'number' && typeof next === 'number' && isExtreme(name)) {
+      const diff = value === 0 ? (next === 0 ? 0 : Infinity) : (next - value) / Math.abs(value)
+      extremes.push(
+        `| ${section.title} | ${name} | ${value} | ${next} | ${Number.isFinite(diff) ? `${(diff * 100).toFixed(1)} %` : 'n/a'} |`,
+      )
+    } else if (typeof value === 'number' && typeof next === 'number') {
       compared += 1
       const diff = value === 0 ? (next === 0 ? 0 : Infinity) : (next - value) / Math.abs(value)
       const ok = Math.abs(diff) <= tolerance
@@ -70,6 +81,16 @@ process.stdout.write(
     ...rows,
     '',
     `${compared - moved} of ${compared} numeric figures within ${(tolerance * 100).toFixed(0)} %.`,
+    ...(extremes.length > 0
+      ? [
+          '',
+          `Extremes and spreads of a sample (not gating; ${extremes.length}):`,
+          '',
+          '| section | figure | first run | second run | change |',
+          '| --- | --- | ---: | ---: | ---: |',
+          ...extremes,
+        ]
+      : []),
     ...(skipped.length > 0 ? ['', `Not in the second run: ${skipped.join('; ')}.`] : []),
     '',
   ].join('\n'),

@@ -30,7 +30,7 @@ import { findRed5proSdkBuilds } from '../test/helpers/red5proBuilds'
 import { percentile } from './stats'
 import type { BenchResult } from './types'
 
-const RUNS = 3
+const RUNS = 5
 const MODES: readonly KillMode[] = ['reset', 'silent']
 const TITLE = 'Failover: production dies with nobody awake (Chromium, real media)'
 /** Targets of issue 13: viewer without a picture, per driver; broadcaster back live. */
