@@ -53,19 +53,17 @@ for (const section of a.results) {
       continue
     }
     const next = other.figures[name]
-    if (typeof value === 'number' && typeof next === 'number' && isExtreme(name)) {
+    if (typeof value === 'number' && typeof next === 'number') {
       const diff = value === 0 ? (next === 0 ? 0 : Infinity) : (next - value) / Math.abs(value)
-      extremes.push(
-        `| ${section.title} | ${name} | ${value} | ${next} | ${Number.isFinite(diff) ? `${(diff * 100).toFixed(1)} %` : 'n/a'} |`,
-      )
-    } else if (typeof value === 'number' && typeof next === 'number') {
+      const row = `| ${section.title} | ${name} | ${value} | ${next} | ${Number.isFinite(diff) ? `${(diff * 100).toFixed(1)} %` : 'n/a'} |`
+      if (isExtreme(name)) {
+        extremes.push(row)
+        continue
+      }
       compared += 1
-      const diff = value === 0 ? (next === 0 ? 0 : Infinity) : (next - value) / Math.abs(value)
       const ok = Math.abs(diff) <= tolerance
       moved += ok ? 0 : 1
-      rows.push(
-        `| ${section.title} | ${name} | ${value} | ${next} | ${Number.isFinite(diff) ? `${(diff * 100).toFixed(1)} %` : 'n/a'} | ${ok ? 'yes' : '**no**'} |`,
-      )
+      rows.push(`${row} ${ok ? 'yes' : '**no**'} |`)
     } else if (value !== next) {
       rows.push(
         `| ${section.title} | ${name} | ${String(value)} | ${String(next)} | | ${typeof value === 'number' ? '**no**' : 'label'} |`,

@@ -19,6 +19,7 @@
  */
 import type { Environment } from './environment'
 import { BlueGreenError, isBlueGreenError } from './errors'
+import { own } from './internal/own'
 import type { Manifest } from './types'
 
 /** How the client fails over and comes back. All optional. */
@@ -183,12 +184,8 @@ export class Failover {
    */
   foresee(manifest: Manifest, environment: string, boundMs: number): void {
     const backup = backupFor(manifest, environment)
-    const base = Object.hasOwn(manifest.environments, environment)
-      ? manifest.environments[environment]!.streamManager
-      : undefined
     if (
       backup === undefined ||
-      base === undefined ||
       this.#closed ||
       this.#active !== undefined ||
       this.#confirming !== undefined ||
@@ -197,25 +194,44 @@ export class Failover {
       return
     }
     const backupAnswers = this.answers(manifest.environments[backup]!.streamManager)
-    this.#foreseeing = this.answers(base, boundMs)
-      .then((up) => {
-        if (up || this.#closed) {
-          return undefined
-        }
-        return this.report(
-          manifest,
-          environment,
-          new BlueGreenError(
-            'TIMEOUT',
-            `${environment}'s Stream Manager did not answer a probe within ${boundMs} ms while a session's connection on it went quiet.`,
-            { environment },
-          ),
-          backupAnswers,
-        )
-      })
-      .finally(() => {
-        this.#foreseeing = undefined
-      })
+    this.#foreseeing = this.unlessAnswering(
+      manifest,
+      environment,
+      boundMs,
+      "while a session's connection on it went quiet",
+      backupAnswers,
+    ).finally(() => {
+      this.#foreseeing = undefined
+    })
+  }
+
+  /**
+   * Probes `environment`'s Stream Manager, bounded by `boundMs`: an answer means it is there (slow, or
+   * its node alone died) and resolves `undefined`; no answer is an outage, reported as by
+   * {@link Failover.report} (`backupAnswers`: the backup's check, when already under way). `when` ends
+   * the outage's message.
+   */
+  async unlessAnswering(
+    manifest: Manifest,
+    environment: string,
+    boundMs: number,
+    when: string,
+    backupAnswers?: Promise<boolean>,
+  ): Promise<string | undefined> {
+    const base = own(manifest.environments, environment)?.streamManager
+    if (base === undefined || (await this.answers(base, boundMs))) {
+      return undefined
+    }
+    return this.report(
+      manifest,
+      environment,
+      new BlueGreenError(
+        'TIMEOUT',
+        `${environment}'s Stream Manager did not answer a probe within ${boundMs} ms ${when}.`,
+        { environment },
+      ),
+      backupAnswers,
+    )
   }
 
   /** Calls `listener` whenever a failover starts; returns the unsubscribe function. */

@@ -144,21 +144,14 @@ export async function suspect(
   environment: string,
   boundMs: number,
 ): Promise<string | undefined> {
-  if (failover.active === undefined) {
-    const base = own(manifest.environments, environment)?.streamManager
-    if (base === undefined || (await failover.answers(base, boundMs))) {
-      return undefined
-    }
+  if (failover.active !== undefined) {
+    return failover.report(
+      manifest,
+      environment,
+      new BlueGreenError('TIMEOUT', `${environment}'s Stream Manager is overdue.`, { environment }),
+    )
   }
-  return failover.report(
-    manifest,
-    environment,
-    new BlueGreenError(
-      'TIMEOUT',
-      `${environment}'s Stream Manager did not answer a session's call, nor a probe within ${boundMs} ms.`,
-      { environment },
-    ),
-  )
+  return failover.unlessAnswering(manifest, environment, boundMs, "after a session's call got none")
 }
 
 /** What {@link resolveHedged} needs from the client. @internal */

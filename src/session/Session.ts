@@ -19,7 +19,7 @@ import { isTerminal, type SessionEffect, type SessionInput, type SessionState, t
 import { attachMedia, createMediaStream, hasMediaStream, replaceTracks, stopTracks } from './media'
 import { reconnectLoop } from './reconnect'
 import { asBlueGreenError } from './recovery'
-import { relayStall } from './stall'
+import { relayLiveness } from './stall'
 
 /**
  * One stream being published or played, kept alive across drops and blue-green swaps. Get one from
@@ -678,7 +678,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
       throw abortReason(signal, `Connecting ${this.label}`)
     }
     driverSession.onEnd((error) => this.onDriverEnd(driverSession, assignment, error))
-    relayStall(driverSession, {
+    relayLiveness(driverSession, {
       clock: this.host.env.clock,
       isCurrent: () => this.current?.driverSession === driverSession,
       environment: () => this.environment,

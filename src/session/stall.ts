@@ -3,15 +3,15 @@
  * or has replaced): a frozen source (`DriverSession.onStall`) as the session's `stalled` and `resumed`
  * events, a connection that may be lost (`DriverSession.onDisconnected`) to the client, which checks the
  * environment's Stream Manager during the grace (DESIGN 11). Kept out of Session.ts, which only calls
- * {@link relayStall}.
+ * {@link relayLiveness}.
  * @internal
  */
 import type { Clock } from '../environment'
 import type { DriverSession } from './drivers/Driver'
 import type { ResumedEvent, StalledEvent } from './events'
 
-/** What {@link relayStall} needs from the session. @internal */
-export interface StallRelay {
+/** What {@link relayLiveness} needs from the session. @internal */
+export interface LivenessRelay {
   readonly clock: Clock
   /** True while `driverSession` is the session's connection. */
   isCurrent(): boolean
@@ -24,7 +24,7 @@ export interface StallRelay {
 }
 
 /** Listens to `driverSession`'s stall and disconnected signals (drivers without them are left alone). @internal */
-export function relayStall(driverSession: DriverSession, relay: StallRelay): void {
+export function relayLiveness(driverSession: DriverSession, relay: LivenessRelay): void {
   let stalledAt: number | undefined
   driverSession.onStall?.((stalled) => {
     if (!relay.isCurrent()) {
