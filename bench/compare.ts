@@ -9,9 +9,12 @@
  * sections it measured. Exits 1 when a figure moved more than the tolerance (`--tolerance 0.1` by default), so it can gate a
  * report. Figures that are labels (engine versions, verdicts) are compared for equality only; spreads
  * (`...SpreadPct`, a row's own noise over its repetitions) are not compared. Extremes and spreads of a
- * sample (a name with `Worst`, `Max`, `P95` or `Spread`: the worst of 3 runs, the longest gap of 200
- * viewers, an event loop's maximum, a min-max width) are listed apart and do not gate: they describe how
- * a kept figure varies, and an extreme of a few samples moves with the one sample that set it.
+ * sample (a name with `Worst`, `Max`, `P95`, `Spread` or `PeakPerS`: the worst of 5 runs, the longest
+ * gap of 200 viewers, an event loop's maximum, a min-max width, the busiest second of a 10-minute storm)
+ * are listed apart and do not gate: they describe how a kept figure varies, and an extreme of a sample
+ * moves with the one value that set it. A figure a section did not keep (bench/stats.ts `keepRow`) is
+ * not in its figures at all; the section's `notKept` label names them, so a row kept in one run and not
+ * in the other shows.
  */
 import { readFileSync } from 'node:fs'
 
@@ -35,7 +38,7 @@ const b = read(second)
 const rows: string[] = []
 /** Extremes and spreads of a sample (see the header): shown, not gating. */
 const extremes: string[] = []
-const isExtreme = (name: string): boolean => /(Worst|Max|P95|Spread)/.test(name)
+const isExtreme = (name: string): boolean => /(Worst|Max|P95|Spread|PeakPerS)/.test(name)
 /** Sections the second run did not measure (a partial run: `npm run bench -- swap ...`). */
 const skipped: string[] = []
 let moved = 0
@@ -46,7 +49,10 @@ for (const section of a.results) {
     skipped.push(section.title)
     continue
   }
-  for (const [name, value] of Object.entries(section.figures)) {
+  // Both runs' names: a figure kept in one run and not in the other is a row that did not repeat.
+  const names = [...new Set([...Object.keys(section.figures), ...Object.keys(other.figures)])]
+  for (const name of names) {
+    const value = section.figures[name]
     // A row's spread over its repetitions is that row's own noise, reported beside it, not a row: it is
     // not compared (a 4 % spread becoming 6 % is "+50 %").
     if (/SpreadPct$/.test(name)) {
@@ -64,10 +70,18 @@ for (const section of a.results) {
       const ok = Math.abs(diff) <= tolerance
       moved += ok ? 0 : 1
       rows.push(`${row} ${ok ? 'yes' : '**no**'} |`)
-    } else if (value !== next) {
+    } else if (typeof value === 'number' || typeof next === 'number') {
+      // Kept (or measured) in one run only.
+      if (isExtreme(name)) {
+        continue
+      }
+      compared += 1
+      moved += 1
       rows.push(
-        `| ${section.title} | ${name} | ${String(value)} | ${String(next)} | | ${typeof value === 'number' ? '**no**' : 'label'} |`,
+        `| ${section.title} | ${name} | ${String(value ?? 'not kept')} | ${String(next ?? 'not kept')} | | **no** |`,
       )
+    } else if (value !== next) {
+      rows.push(`| ${section.title} | ${name} | ${String(value)} | ${String(next)} | | label |`)
     }
   }
 }

@@ -27,7 +27,7 @@ import {
   type PromotionDriver,
 } from '../test/e2e/helpers/scenarios'
 import { findRed5proSdkBuilds } from '../test/helpers/red5proBuilds'
-import { percentile } from './stats'
+import { KeptFigures, percentile } from './stats'
 import type { BenchResult } from './types'
 
 const RUNS = 5
@@ -106,8 +106,9 @@ interface Row {
 interface BaselineRow {
   carrier: string
   mode: KillMode
-  viewerWithoutPictureMs: number
-  broadcasterBackAfterKillMs: number
+  /** One value per run (RUNS). */
+  viewerWithoutPictureMs: number[]
+  broadcasterBackAfterKillMs: number[]
 }
 
 interface AloneRow {
@@ -136,16 +137,21 @@ async function measure(
         rows.push({ carrier, mode, runs })
         // Baseline 1, same harness: no failover role, an operator who promotes at once.
         if (carrier.sdkDir === undefined) {
-          const outage = await outageScenario(browser, harness, {
-            on: carrier.driver === 'whip' ? 'blue' : 'green',
-            mode,
-          })
-          baselines.push({
+          const baseline: BaselineRow = {
             carrier: carrier.name,
             mode,
-            viewerWithoutPictureMs: outage.outageGapMs,
-            broadcasterBackAfterKillMs: outage.broadcasterBackAfterKillMs,
-          })
+            viewerWithoutPictureMs: [],
+            broadcasterBackAfterKillMs: [],
+          }
+          for (let run = 0; run < RUNS; run++) {
+            const outage = await outageScenario(browser, harness, {
+              on: carrier.driver === 'whip' ? 'blue' : 'green',
+              mode,
+            })
+            baseline.viewerWithoutPictureMs.push(outage.outageGapMs)
+            baseline.broadcasterBackAfterKillMs.push(outage.broadcasterBackAfterKillMs)
+          }
+          baselines.push(baseline)
         }
         // Baseline 2: Red5's SDK alone (once per SDK build).
         if (carrier.target === 'red5pro') {
@@ -179,15 +185,15 @@ export default async function failoverMediaBench(): Promise<BenchResult> {
     await browser.close()
   }
   const { rows, baselines, alone } = measured
-  const figures: Record<string, number | string> = { runs: RUNS, engine: version }
+  const kept = new KeptFigures()
   const table = rows.map(({ carrier, mode, runs }) => {
     const viewer = runs.map((r) => r.outageGapMs)
     const broadcaster = runs.map((r) => r.broadcasterBackAfterMs)
     const noticed = runs.map((r) => r.viewerDetectedAfterMs)
     const viewerTarget = TARGET_VIEWER_MS[carrier.target]!
     const suffix = `${carrier.key}${mode === 'silent' ? 'Silent' : 'Reset'}`
-    figures[`viewerWithoutPictureMedian${suffix}Ms`] = median(viewer)
-    figures[`broadcasterBackMedian${suffix}Ms`] = median(broadcaster)
+    kept.add(`viewerWithoutPictureMedian${suffix}Ms`, viewer, { target: viewerTarget })
+    kept.add(`broadcasterBackMedian${suffix}Ms`, broadcaster, { target: TARGET_BROADCASTER_MS })
     const wrongPlace = runs.filter(
       (r) => r.viewerEnvironment !== 'blue' || r.broadcasterEnvironment !== 'blue' || r.revisionChanged,
     ).length
@@ -199,8 +205,9 @@ export default async function failoverMediaBench(): Promise<BenchResult> {
   })
   for (const b of baselines) {
     const suffix = `${b.carrier.startsWith('whip') ? 'Whip' : 'Red5proSdk11'}${b.mode === 'silent' ? 'Silent' : 'Reset'}`
-    figures[`baselineOperatorViewerWithoutPicture${suffix}Ms`] = b.viewerWithoutPictureMs
+    kept.add(`baselineOperatorViewerWithoutPicture${suffix}Ms`, b.viewerWithoutPictureMs)
   }
+  const figures: Record<string, number | string> = { runs: RUNS, engine: version, ...kept.figures }
   for (const a of alone) {
     figures[
       `red5AloneNoticedAfter${a.sdkVersion.replaceAll('.', '')}${a.mode === 'silent' ? 'Silent' : 'Reset'}Ms`
@@ -215,12 +222,14 @@ export default async function failoverMediaBench(): Promise<BenchResult> {
     '| --- | --- | ---: | --- | ---: | ---: | --- | --- |',
     ...table,
     '',
-    '**Baseline: today without the `failover` role** (same page, same kill; sessions reconnect to the dead production until the operator promotes the other environment, done here the moment both sessions are reconnecting, which no pager achieves):',
+    `**Baseline: today without the \`failover\` role** (same page, same kill; sessions reconnect to the dead production until the operator promotes the other environment, done here the moment both sessions are reconnecting, which no pager achieves; ${RUNS} runs per row, median (min-max)). Set by the simulation: the operator's delay (none), and much of the rest by the reconnect policy's jittered backoff (250-1000 ms) after the promotion; after a silent kill, by the dead Stream Manager's 10 s request timeout:`,
     '',
     '| sessions carried by | kill mode | viewer without a picture (ms) | broadcaster back after the kill (ms) |',
     '| --- | --- | ---: | ---: |',
     ...baselines.map(
-      (b) => `| ${b.carrier} | ${b.mode} | ${b.viewerWithoutPictureMs} | ${b.broadcasterBackAfterKillMs} |`,
+      (b) =>
+        `| ${b.carrier} | ${b.mode} | ${median(b.viewerWithoutPictureMs)} (${spread(b.viewerWithoutPictureMs)}) | ` +
+        `${median(b.broadcasterBackAfterKillMs)} (${spread(b.broadcasterBackAfterKillMs)}) |`,
     ),
     '',
     `**Baseline: Red5's SDK alone** (a viewer playing green's stream through its Stream Manager 1.x proxy with the SDK's defaults, watched for ${(alone[0]?.observedMs ?? 0) / 1000} s after the kill):`,
@@ -234,9 +243,11 @@ export default async function failoverMediaBench(): Promise<BenchResult> {
     '',
     '- The SDK alone never retries, and an app built on it knows no second environment: its picture does not come back until someone changes DNS or the app.',
     '- "viewer without a picture": from the last frame of the dead connection to the first frame on blue (requestVideoFrameCallback). It includes noticing the drop (drivers/liveness.ts), the failover decision (the Stream Manager call that failed, then the backup answering), assignment and connecting.',
+    ...kept.lines(),
     ...(rows.some((r) => r.carrier.sdkVersion === '15.2.0')
       ? []
       : ['- Red5 SDK 15.2.0 not measured: set RED5PRO_SDK_BUILDS (DEVELOPERS.md).']),
   ].join('\n')
+  figures.notKept = kept.notKept
   return { title: TITLE, markdown, figures }
 }

@@ -155,3 +155,103 @@ export async function runPinned<T>(entry: string): Promise<{ pinned: boolean; re
   }
   return { pinned, result: JSON.parse(last) as T }
 }
+
+/** Whether a figure measured over repetitions is kept as a row of the report, and why. */
+export interface RowVerdict {
+  readonly kept: boolean
+  /** Why, in words for the report: "spread 38 ms within the 150 ms margin to the target". */
+  readonly why: string
+}
+
+/**
+ * The report's rule for a figure measured as the median of several repetitions in one run (issue 14).
+ * - With a target: kept only if its spread (max - min) over the repetitions does not exceed its margin
+ *   to the target, so the verdict would be the same whichever repetition one took.
+ * - Without one (a baseline, a CPU share): kept only if its own repetitions predict that a second run's
+ *   median lands within `tolerance` of this one, with two standard deviations to spare: the standard
+ *   error of a median of n samples is about 1.2533 sd / sqrt(n), the difference of two such medians has
+ *   sqrt(2) times that, and that times 2 must stay within `tolerance` of the median.
+ * A figure from fewer than 3 repetitions has no spread to judge and is never kept.
+ */
+export function keepRow(s: Spread, options: { target?: number; tolerance?: number } = {}): RowVerdict {
+  const n = s.samples.length
+  if (n < 3) {
+    return { kept: false, why: `${n} repetition${n === 1 ? '' : 's'}: no spread to judge` }
+  }
+  const range = s.max - s.min
+  if (options.target !== undefined) {
+    const margin = Math.abs(options.target - s.median)
+    return range <= margin
+      ? { kept: true, why: `spread ${fmt(range, 0)} within the margin of ${fmt(margin, 0)} to the target` }
+      : { kept: false, why: `spread ${fmt(range, 0)} exceeds the margin of ${fmt(margin, 0)} to the target` }
+  }
+  const tolerance = options.tolerance ?? 0.1
+  const mean = s.samples.reduce((a, b) => a + b, 0) / n
+  const sd = Math.sqrt(s.samples.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1))
+  const predicted = (2 * Math.SQRT2 * 1.2533 * sd) / Math.sqrt(n) / Math.abs(s.median)
+  return predicted <= tolerance
+    ? { kept: true, why: `a second run's median predicted within ${fmt(predicted * 100, 0)} %` }
+    : {
+        kept: false,
+        why: `a second run's median could move ${fmt(predicted * 100, 0)} % (more than ${fmt(tolerance * 100, 0)} %)`,
+      }
+}
+
+/**
+ * A section's headline figures under {@link keepRow}: a kept figure goes into `figures` (which
+ * bench/compare.ts compares between runs) as its median; one not kept is only listed, with why, in the
+ * report (`lines()`) and by name in the `notKept` label, so a row kept in one run and not in the other
+ * shows in the comparison.
+ */
+export class KeptFigures {
+  readonly figures: Record<string, number | string> = {}
+  readonly #notKept: { name: string; s?: Spread; why: string }[] = []
+
+  /** Judges `samples` and keeps their median (rounded to `digits`) under `name`, or lists it. */
+  add(
+    name: string,
+    samples: readonly number[],
+    options: { target?: number; digits?: number } = {},
+  ): RowVerdict {
+    const s = spread(samples)
+    const verdict = keepRow(s, options)
+    if (verdict.kept) {
+      this.figures[name] = Number(s.median.toFixed(options.digits ?? 0))
+    } else {
+      this.#notKept.push({ name, s, why: verdict.why })
+    }
+    return verdict
+  }
+
+  /** A figure built on others (a ratio of two medians): kept only when every one of them was. */
+  derive(name: string, value: number, from: readonly string[]): void {
+    const missing = from.filter((f) => !(f in this.figures))
+    if (missing.length === 0) {
+      this.figures[name] = value
+    } else {
+      this.#notKept.push({ name, why: `${fmt(value, 2)}, built on ${missing.join(' and ')}, not kept` })
+    }
+  }
+
+  /** Names not kept, for the section's `notKept` figure ('' when every row was kept). */
+  get notKept(): string {
+    return this.#notKept.map((n) => n.name).join(', ')
+  }
+
+  /** Report lines naming every figure not kept, with its repetitions and why. */
+  lines(digits = 0): string[] {
+    if (this.#notKept.length === 0) {
+      return [
+        "- Every figure of this section passed the report's rule for a kept row (bench/stats.ts `keepRow`).",
+      ]
+    }
+    return [
+      `- Not kept as rows by the report's rule (bench/stats.ts \`keepRow\`), shown with their repetitions and not compared between runs:`,
+      ...this.#notKept.map(({ name, s, why }) =>
+        s === undefined
+          ? `  - \`${name}\`: ${why}.`
+          : `  - \`${name}\`: ${fmtSpread(s, digits)}, runs ${s.samples.map((v) => fmt(v, digits)).join(', ')}: ${why}.`,
+      ),
+    ]
+  }
+}

@@ -32,14 +32,14 @@ import { bundleForBrowser, requireDist, root } from '../test/e2e/helpers/bundle'
 import { CHROMIUM, launchBrowser, type E2eBrowser } from '../test/e2e/helpers/engines'
 import { findRed5proSdkBuilds, type SdkBuild } from '../test/helpers/red5proBuilds'
 import { serveFolder, type StaticSite } from '../test/helpers/staticSite'
-import { percentile } from './stats'
+import { KeptFigures, percentile } from './stats'
 import { ttffChart, type ChartRow } from './ttff/chart'
 import type { TtffApi, TtffSpec, TtffState } from './ttff/page'
 import type { BenchResult } from './types'
 
 /** The round-trip delay the emulator adds (a rule of this simulation, not a measurement). */
 const LATENCY_MS = 50
-const ROUNDS = Number(process.env.TTFF_ROUNDS ?? 7)
+const ROUNDS = Number(process.env.TTFF_ROUNDS ?? 9)
 const STREAM = 'ttff'
 const TITLE = `Time to first frame, ${LATENCY_MS} ms round trip to the cluster (Chromium, real media)`
 const CHART = 'bench/ttff-chart.svg'
@@ -316,15 +316,19 @@ function report(list: readonly Variant[], runs: ReadonlyMap<string, Run[]>): Ben
     ),
   )
   const figures: Record<string, number | string> = { latencyMs: LATENCY_MS, rounds: ROUNDS }
+  const kept = new KeptFigures()
   for (const v of list) {
     const ms = of(v.key)
-    figures[`${v.key}MedianMs`] = median(ms)
+    kept.add(`${v.key}MedianMs`, ms)
     figures[`${v.key}SpreadMs`] = Math.max(...ms) - Math.min(...ms)
   }
   const ratios: string[] = []
   for (const environment of ['green', 'blue'] as const) {
     const cut = median(of(`${environment}Ready`)) / median(of(`${environment}ReadySerial`))
-    figures[`${environment}ReadyOverReadySerial`] = Number(cut.toFixed(2))
+    kept.derive(`${environment}ReadyOverReadySerial`, Number(cut.toFixed(2)), [
+      `${environment}ReadyMedianMs`,
+      `${environment}ReadySerialMedianMs`,
+    ])
     ratios.push(
       `${GENERATION[environment]}: ours with ready() / the same before the cuts (OPTIONS before the POST, no candidates on the answer): **${cut.toFixed(2)}**`,
     )
@@ -332,7 +336,11 @@ function report(list: readonly Variant[], runs: ReadonlyMap<string, Run[]>): Ben
     for (const base of baselines) {
       for (const key of ['Cold', 'Ready']) {
         const ratio = median(of(`${environment}${key}`)) / median(of(base.key))
-        figures[`${environment}${key}Over${base.key.replace(environment, '')}`] = Number(ratio.toFixed(2))
+        kept.derive(
+          `${environment}${key}Over${base.key.replace(environment, '')}`,
+          Number(ratio.toFixed(2)),
+          [`${environment}${key}MedianMs`, `${base.key}MedianMs`],
+        )
         ratios.push(
           `${GENERATION[environment]}: ours ${key === 'Cold' ? 'cold' : 'with ready()'} / ${base.label}: **${ratio.toFixed(2)}**`,
         )
@@ -349,6 +357,7 @@ function report(list: readonly Variant[], runs: ReadonlyMap<string, Run[]>): Ben
       .map((r) => `- ${GENERATION[v.environment]}, ${v.label}: ${r.ms} ms\n\n  ${r.trace.join('<br>')}`),
   )
   figures.slowRuns = slow.length
+  Object.assign(figures, kept.figures, { notKept: kept.notKept })
   const markdown = [
     `Real Chromium, real WebRTC (fake camera, VP8), the emulator on 127.0.0.1 with **${LATENCY_MS} ms added to every`,
     `Stream Manager and discovery request** (\`startEmulator({ latencyMs: ${LATENCY_MS} })\`; the delay is a rule of this`,
@@ -366,6 +375,8 @@ function report(list: readonly Variant[], runs: ReadonlyMap<string, Run[]>): Ben
     'Ratios of medians, same runs (below 1: ours is faster):',
     '',
     ...ratios.map((r) => `- ${r}`),
+    '',
+    ...kept.lines(),
     '',
     'Requests each viewer sent between the click and its first frame, with when it was sent (@ms after the click;',
     'first run; CORS preflights, which the page cannot see, come on top: one before each OPTIONS and POST, one',
