@@ -4,7 +4,10 @@
  * timer at the moment the client would really have reached it.
  *
  * The client is busy, for this purpose, while
- * - one of its requests is in flight (the body is read inside the count);
+ * - one of its requests is in flight (the body is read inside the count), for at most `stuckAfterMs` of
+ *   real time: a request that long in flight on loopback is one no server will answer (a connection
+ *   that met a closing server), and only the client's own timeout, which runs on the simulated clock,
+ *   can end it, so the clock must move;
  * - the HTTP layer may still retry a request that failed with a retryable status or a network error (its
  *   backoff runs on real timers): until its next request starts, or `retryGraceMs` passes, unless that
  *   failure used up the attempts the layer makes for that URL (`attempts`);
@@ -42,6 +45,11 @@ export interface QuietOptions {
    * @default () => 3
    */
   attempts?: (url: string) => number
+  /**
+   * Real time after which a request still in flight no longer holds the clock (see the header).
+   * @default 5000
+   */
+  stuckAfterMs?: number
   /** Called with every answer's URL and status (after its body was read). */
   onResponse?: (url: string, status: number) => void
 }
@@ -59,7 +67,8 @@ export interface QuietNetwork {
 }
 
 interface ChannelState {
-  inflight: number
+  /** Real start times (performance.now()) of the requests in flight. */
+  inflight: Set<{ readonly at: number }>
   /** Retryable failures in a row, by URL. */
   failures: Map<string, number>
   retryUntil: number
@@ -73,11 +82,12 @@ export function quietNetwork(options: QuietOptions = {}): QuietNetwork {
   const retryGraceMs = options.retryGraceMs ?? 600
   const adoptGraceMs = options.adoptGraceMs ?? 3_000
   const attempts = options.attempts ?? (() => 3)
+  const stuckAfterMs = options.stuckAfterMs ?? 5_000
   const channels: ChannelState[] = []
   let requests = 0
 
   const busyChannel = (state: ChannelState, now: number): boolean => {
-    if (state.inflight > 0 || now < state.retryUntil) {
+    if (now < state.retryUntil || [...state.inflight].some(({ at }) => now - at < stuckAfterMs)) {
       return true
     }
     const client = state.client
@@ -97,7 +107,7 @@ export function quietNetwork(options: QuietOptions = {}): QuietNetwork {
     },
     channel() {
       const state: ChannelState = {
-        inflight: 0,
+        inflight: new Set(),
         failures: new Map(),
         retryUntil: 0,
         expected: 0,
@@ -113,7 +123,8 @@ export function quietNetwork(options: QuietOptions = {}): QuietNetwork {
       const fetchImpl: FetchLike = async (input, init) => {
         const url = input instanceof Request ? input.url : String(input)
         requests += 1
-        state.inflight += 1
+        const request = { at: performance.now() }
+        state.inflight.add(request)
         state.retryUntil = 0
         try {
           const response = await fetch(input, init)
@@ -142,7 +153,7 @@ export function quietNetwork(options: QuietOptions = {}): QuietNetwork {
           }
           throw error
         } finally {
-          state.inflight -= 1
+          state.inflight.delete(request)
         }
       }
       return {
