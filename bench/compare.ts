@@ -13,8 +13,8 @@
  * gap of 200 viewers, an event loop's maximum, a min-max width, the busiest second of a 10-minute storm)
  * are listed apart and do not gate: they describe how a kept figure varies, and an extreme of a sample
  * moves with the one value that set it. A figure a section did not keep (bench/stats.ts `keepRow`) is
- * not in its figures at all; the section's `notKept` label names them, so a row kept in one run and not
- * in the other shows.
+ * not in its figures; the section's `notKept` label names it. A row is claimed only when both runs keep
+ * it: one kept by a single run is listed apart ("kept by one run only") and does not gate.
  */
 import { readFileSync } from 'node:fs'
 
@@ -39,6 +39,15 @@ const rows: string[] = []
 /** Extremes and spreads of a sample (see the header): shown, not gating. */
 const extremes: string[] = []
 const isExtreme = (name: string): boolean => /(Worst|Max|P95|Spread|PeakPerS)/.test(name)
+/** Rows one run kept and the other did not (bench/stats.ts `keepRow`): not claimed, not gating. */
+const keptOnce: string[] = []
+/** Names a section's `notKept` label lists. */
+const notKeptIn = (figures: Record<string, number | string>): Set<string> =>
+  new Set(
+    String(figures.notKept ?? '')
+      .split(', ')
+      .filter((n) => n !== ''),
+  )
 /** Sections the second run did not measure (a partial run: `npm run bench -- swap ...`). */
 const skipped: string[] = []
 let moved = 0
@@ -49,10 +58,22 @@ for (const section of a.results) {
     skipped.push(section.title)
     continue
   }
-  // Both runs' names: a figure kept in one run and not in the other is a row that did not repeat.
+  // Both runs' names: a figure measured in one run only is a row that did not repeat, unless the other
+  // run measured it and did not keep it (a row is claimed only when both runs keep it).
   const names = [...new Set([...Object.keys(section.figures), ...Object.keys(other.figures)])]
+  const notKeptA = notKeptIn(section.figures)
+  const notKeptB = notKeptIn(other.figures)
   for (const name of names) {
+    if (name === 'notKept') {
+      continue
+    }
     const value = section.figures[name]
+    if (notKeptA.has(name) || notKeptB.has(name)) {
+      keptOnce.push(
+        `| ${section.title} | ${name} | ${notKeptA.has(name) ? 'not kept' : String(value)} | ${notKeptB.has(name) ? 'not kept' : String(other.figures[name])} |`,
+      )
+      continue
+    }
     // A row's spread over its repetitions is that row's own noise, reported beside it, not a row: it is
     // not compared (a 4 % spread becoming 6 % is "+50 %").
     if (/SpreadPct$/.test(name)) {
@@ -101,6 +122,16 @@ process.stdout.write(
           '| section | figure | first run | second run | change |',
           '| --- | --- | ---: | ---: | ---: |',
           ...extremes,
+        ]
+      : []),
+    ...(keptOnce.length > 0
+      ? [
+          '',
+          `Kept by one run only (not claimed: a row is kept when both runs keep it; ${keptOnce.length}):`,
+          '',
+          '| section | figure | first run | second run |',
+          '| --- | --- | ---: | ---: |',
+          ...keptOnce,
         ]
       : []),
     ...(skipped.length > 0 ? ['', `Not in the second run: ${skipped.join('; ')}.`] : []),

@@ -61,8 +61,11 @@ export interface Gap {
   readonly to: number
 }
 
-/** The smallest gap recorded for the timeline (30 fps video arrives every 33 ms). */
-const RECORDED_GAP_MS = 250
+/**
+ * The shortest gap recorded (30 fps video arrives every 33 ms): a viewer's longest gap below it is
+ * reported as "under RECORDED_GAP_MS", not as a figure.
+ */
+export const RECORDED_GAP_MS = 50
 
 /** What one viewer received. */
 export class ViewerMeter {
@@ -116,7 +119,10 @@ export class ViewerMeter {
     }
   }
 
-  /** The longest time without video within [from, to] (epoch ms), a gap still open at `to` included. */
+  /**
+   * The longest time without video within [from, to] (epoch ms), a gap still open at `to` included;
+   * below RECORDED_GAP_MS it is only known to be below it, and RECORDED_GAP_MS is returned.
+   */
   longestGap(from: number, to: number): number {
     let longest = 0
     for (const gap of this.gaps) {
@@ -125,7 +131,7 @@ export class ViewerMeter {
     if (this.lastAt < to) {
       longest = Math.max(longest, to - Math.max(this.lastAt, from))
     }
-    return longest
+    return Math.max(longest, RECORDED_GAP_MS)
   }
 
   /** Starts a new measurement of frames and delays. */
