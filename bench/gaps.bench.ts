@@ -22,7 +22,7 @@ import { existsSync } from 'node:fs'
 import { startHarnessServer, type HarnessServer } from '../test/e2e/helpers/browser'
 import { CHROMIUM, FIREFOX, launchBrowser, type E2eBrowser, type Engine } from '../test/e2e/helpers/engines'
 import { promotionScenario, type PromotionDriver, type PromotionResult } from '../test/e2e/helpers/scenarios'
-import { KeptFigures, keepRow, percentile, spread } from './stats'
+import { KeptFigures, keepRow, percentile, spread, verdictOn } from './stats'
 import type { BenchResult } from './types'
 
 const PROMOTIONS = 5
@@ -89,18 +89,10 @@ function figuresOf(runs: EngineRuns, suffix: string, kept: KeptFigures): Record<
     Object.assign(figures, {
       [`longestGapMakeBeforeBreakWorst${key}Ms${suffix}`]: worst(mbb),
       [`longestGapBreakBeforeMakeWorst${key}Ms${suffix}`]: worst(bbm),
-      [`target${key}${suffix}`]: targetVerdict(mbb, judged.kept),
+      [`target${key}${suffix}`]: verdictOn(median(mbb), TARGET_MS, judged.judged),
     })
   }
   return figures
-}
-
-/** The target's verdict on a median that the rule kept; a median it did not keep is not judged. */
-function targetVerdict(mbb: number[], kept: boolean): string {
-  if (!kept) {
-    return 'not judged'
-  }
-  return median(mbb) <= TARGET_MS ? 'met' : 'NOT met'
 }
 
 function summary(runs: EngineRuns): string[] {
@@ -109,7 +101,7 @@ function summary(runs: EngineRuns): string[] {
     const mbb = promotions.map((p) => p.makeBeforeBreak.longestGapMs)
     const bbm = promotions.map((p) => p.breakBeforeMake.longestGapMs)
     const steady = promotions.map((p) => p.makeBeforeBreak.baselineGapMs)
-    const verdict = targetVerdict(mbb, keepRow(spread(mbb), { target: TARGET_MS }).kept)
+    const verdict = verdictOn(median(mbb), TARGET_MS, keepRow(spread(mbb), { target: TARGET_MS }).judged)
     return (
       `- ${runs.name} (${runs.version}), ${name}: make-before-break median ${median(mbb)} ms, worst ${worst(mbb)} ms ` +
       `(target: median <= ${TARGET_MS} ms: **${verdict}**); without it median ${median(bbm)} ms, worst ${worst(bbm)} ms; ` +

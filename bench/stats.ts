@@ -158,43 +158,65 @@ export async function runPinned<T>(entry: string): Promise<{ pinned: boolean; re
 
 /** Whether a figure measured over repetitions is kept as a row of the report, and why. */
 export interface RowVerdict {
+  /** The median is a row of the report, compared between runs. */
   readonly kept: boolean
-  /** Why, in words for the report: "spread 38 ms within the 150 ms margin to the target". */
+  /**
+   * The median may be judged against its target: its spread is within its margin to it, so the verdict is
+   * the same whichever repetition one took (true when there is no target).
+   */
+  readonly judged: boolean
+  /** Why, in words for the report: "a second run's median could move 14 % (more than 10 %)". */
   readonly why: string
 }
 
 /**
  * The report's rule for a figure measured as the median of several repetitions in one run (issue 14).
- * - With a target: kept only if its spread (max - min) over the repetitions does not exceed its margin
- *   to the target, so the verdict would be the same whichever repetition one took.
- * - Without one (a baseline, a CPU share): kept only if its own repetitions predict that a second run's
- *   median lands within `tolerance` of this one, with two standard deviations to spare: the standard
- *   error of a median of n samples is about 1.2533 sd / sqrt(n), the difference of two such medians has
- *   sqrt(2) times that, and that times 2 must stay within `tolerance` of the median.
+ * - With a target, its verdict stands only if its spread (max - min) over the repetitions does not exceed
+ *   its margin to the target (`judged`); otherwise the row is dropped.
+ * - Its value is a row only if its own repetitions predict that a second run's median lands within
+ *   `tolerance` of this one, with three standard errors to spare: the standard error of a median of n
+ *   samples is about 1.2533 sd / sqrt(n), the difference of two such medians has sqrt(2) times that, and
+ *   3 times that must stay within `tolerance` of the median. (Two standard errors let 3 of 104 kept rows
+ *   move more than 10 % between two runs of 30 Nov 2026: a run's own spread does not see what changes
+ *   between runs on a shared machine.)
  * A figure from fewer than 3 repetitions has no spread to judge and is never kept.
  */
 export function keepRow(s: Spread, options: { target?: number; tolerance?: number } = {}): RowVerdict {
   const n = s.samples.length
   if (n < 3) {
-    return { kept: false, why: `${n} repetition${n === 1 ? '' : 's'}: no spread to judge` }
+    return { kept: false, judged: false, why: `${n} repetition${n === 1 ? '' : 's'}: no spread to judge` }
   }
   const range = s.max - s.min
   if (options.target !== undefined) {
     const margin = Math.abs(options.target - s.median)
-    return range <= margin
-      ? { kept: true, why: `spread ${fmt(range, 0)} within the margin of ${fmt(margin, 0)} to the target` }
-      : { kept: false, why: `spread ${fmt(range, 0)} exceeds the margin of ${fmt(margin, 0)} to the target` }
+    if (range > margin) {
+      return {
+        kept: false,
+        judged: false,
+        why: `spread ${fmt(range, 0)} exceeds the margin of ${fmt(margin, 0)} to the target`,
+      }
+    }
   }
   const tolerance = options.tolerance ?? 0.1
   const mean = s.samples.reduce((a, b) => a + b, 0) / n
   const sd = Math.sqrt(s.samples.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1))
-  const predicted = (2 * Math.SQRT2 * 1.2533 * sd) / Math.sqrt(n) / Math.abs(s.median)
+  const predicted = (3 * Math.SQRT2 * 1.2533 * sd) / Math.sqrt(n) / Math.abs(s.median)
+  const verdict = options.target === undefined ? '' : ', its verdict against the target stands'
   return predicted <= tolerance
-    ? { kept: true, why: `a second run's median predicted within ${fmt(predicted * 100, 0)} %` }
+    ? { kept: true, judged: true, why: `a second run's median predicted within ${fmt(predicted * 100, 0)} %` }
     : {
         kept: false,
-        why: `a second run's median could move ${fmt(predicted * 100, 0)} % (more than ${fmt(tolerance * 100, 0)} %)`,
+        judged: true,
+        why: `a second run's median could move ${fmt(predicted * 100, 0)} % (more than ${fmt(tolerance * 100, 0)} %)${verdict}`,
       }
+}
+
+/** A target's verdict on a median: `not judged` when its spread exceeds its margin ({@link keepRow}). */
+export function verdictOn(median: number, target: number, judged: boolean): 'met' | 'NOT met' | 'not judged' {
+  if (!judged) {
+    return 'not judged'
+  }
+  return median <= target ? 'met' : 'NOT met'
 }
 
 /**
@@ -221,6 +243,23 @@ export class KeptFigures {
       this.#notKept.push({ name, s, why: verdict.why })
     }
     return verdict
+  }
+
+  /**
+   * An absolute CPU time per call, shown for context and never a row: it moves with the load other
+   * tenants put on this shared machine, while its ratio to a baseline measured interleaved is the row.
+   */
+  absoluteCpu(name: string, value: number): void {
+    this.context(
+      name,
+      value,
+      'absolute CPU per call, which moves with the load of other tenants: its ratio to the baseline, measured interleaved, is the row',
+    )
+  }
+
+  /** A figure shown for context and never a row, with why. */
+  context(name: string, value: number, why: string): void {
+    this.#notKept.push({ name, why: `${fmt(value, 1)}, ${why}` })
   }
 
   /** A figure built on others (a ratio of two medians): kept only when every one of them was. */

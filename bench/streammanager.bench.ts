@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { resolveEnvironment } from '../src/environment'
 import { createAssigner } from '../src/streammanager'
 import { startStreamManagerServer } from '../test/helpers/streamManagerServer'
-import { fmt, fmtSpread, ratios, runPinned, spread } from './stats'
+import { fmt, fmtSpread, KeptFigures, ratios, runPinned, spread } from './stats'
 import { CPU_BATCH, CPU_ROUNDS, environmentOf } from './streammanager/environment'
 import type { BenchResult } from './types'
 
@@ -76,15 +76,18 @@ export default async function streamManagerBench(): Promise<BenchResult> {
     `In-flight sharing: ${CONCURRENT} identical resolves started together reached the Stream Manager as ` +
       `**${sharedRequests}** request${sharedRequests === 1 ? '' : 's'} (${CONCURRENT - sharedRequests} saved).`,
   ].join('\n')
+  const kept = new KeptFigures()
+  kept.absoluteCpu('bareCpuUs', spread(bare).median)
+  kept.absoluteCpu('sharedLayerCpuUs', layer.median)
+  kept.absoluteCpu('resolveCpuUs', resolve.median)
+  kept.add('sharedLayerCpuRatio', layerRatio.samples, { digits: 3 })
+  kept.add('resolveCpuRatio', resolveRatio.samples, { digits: 3 })
   return {
     title: 'Stream Manager assignment: client CPU per resolve() and in-flight sharing',
-    markdown,
+    markdown: [markdown, '', ...kept.lines(3)].join('\n'),
     figures: {
-      bareCpuUs: Number(spread(bare).median.toFixed(1)),
-      sharedLayerCpuUs: Number(layer.median.toFixed(1)),
-      resolveCpuUs: Number(resolve.median.toFixed(1)),
-      sharedLayerCpuRatio: Number(layerRatio.median.toFixed(3)),
-      resolveCpuRatio: Number(resolveRatio.median.toFixed(3)),
+      ...kept.figures,
+      notKept: kept.notKept,
       resolveCpuRatioSpreadPct: Number((resolveRatio.relative * 100).toFixed(0)),
       concurrentResolves: CONCURRENT,
       requestsForConcurrentResolves: sharedRequests,
