@@ -14,7 +14,9 @@
  * are listed apart and do not gate: they describe how a kept figure varies, and an extreme of a sample
  * moves with the one value that set it. A figure a section did not keep (bench/stats.ts `keepRow`) is
  * not in its figures; the section's `notKept` label names it. A row is claimed only when both runs keep
- * it: one kept by a single run is listed apart ("kept by one run only") and does not gate.
+ * it: one kept by a single run is listed apart ("rows not kept by both runs") and does not gate. A target's
+ * verdict (`met`, `NOT met`) is a row too, and must be the same in both runs; `not judged` in either
+ * run (its spread exceeded its margin) lists it apart. Other labels are shown when they differ.
  */
 import { readFileSync } from 'node:fs'
 
@@ -41,6 +43,9 @@ const extremes: string[] = []
 const isExtreme = (name: string): boolean => /(Worst|Max|P95|Spread|PeakPerS)/.test(name)
 /** Rows one run kept and the other did not (bench/stats.ts `keepRow`): not claimed, not gating. */
 const keptOnce: string[] = []
+/** A target's verdict (bench/stats.ts `verdictOn`). */
+const isVerdict = (value: unknown): value is string =>
+  value === 'met' || value === 'NOT met' || value === 'not judged'
 /** Names a section's `notKept` label lists. */
 const notKeptIn = (figures: Record<string, number | string>): Set<string> =>
   new Set(
@@ -101,6 +106,17 @@ for (const section of a.results) {
       rows.push(
         `| ${section.title} | ${name} | ${String(value ?? 'not kept')} | ${String(next ?? 'not kept')} | | **no** |`,
       )
+    } else if (isVerdict(value) && isVerdict(next)) {
+      // A target's verdict is a row: the same verdict in both runs, unless one run could not judge it.
+      if (value === 'not judged' || next === 'not judged') {
+        keptOnce.push(`| ${section.title} | ${name} | ${value} | ${next} |`)
+        continue
+      }
+      compared += 1
+      moved += value === next ? 0 : 1
+      rows.push(
+        `| ${section.title} | ${name} | ${value} | ${next} | | ${value === next ? 'yes' : '**no**'} |`,
+      )
     } else if (value !== next) {
       rows.push(`| ${section.title} | ${name} | ${String(value)} | ${String(next)} | | label |`)
     }
@@ -127,7 +143,7 @@ process.stdout.write(
     ...(keptOnce.length > 0
       ? [
           '',
-          `Kept by one run only (not claimed: a row is kept when both runs keep it; ${keptOnce.length}):`,
+          `Rows not kept by both runs (not claimed: a row is kept when both runs keep it; ${keptOnce.length}):`,
           '',
           '| section | figure | first run | second run |',
           '| --- | --- | ---: | ---: |',
