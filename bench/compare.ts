@@ -20,6 +20,8 @@
  */
 import { readFileSync } from 'node:fs'
 
+import { VERDICTS, type Verdict } from './stats'
+
 interface Results {
   results: { title: string; figures: Record<string, number | string> }[]
 }
@@ -44,8 +46,7 @@ const isExtreme = (name: string): boolean => /(Worst|Max|P95|Spread|PeakPerS)/.t
 /** Rows one run kept and the other did not (bench/stats.ts `keepRow`): not claimed, not gating. */
 const keptOnce: string[] = []
 /** A target's verdict (bench/stats.ts `verdictOn`). */
-const isVerdict = (value: unknown): value is string =>
-  value === 'met' || value === 'NOT met' || value === 'not judged'
+const isVerdict = (value: unknown): value is Verdict => VERDICTS.includes(value as Verdict)
 /** Names a section's `notKept` label lists. */
 const notKeptIn = (figures: Record<string, number | string>): Set<string> =>
   new Set(

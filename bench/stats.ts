@@ -211,8 +211,14 @@ export function keepRow(s: Spread, options: { target?: number; tolerance?: numbe
       }
 }
 
+/** A target's verdicts, as the figures carry them (bench/compare.ts compares them as rows). */
+export const VERDICTS = ['met', 'NOT met', 'not judged'] as const
+
+/** One of {@link VERDICTS}. */
+export type Verdict = (typeof VERDICTS)[number]
+
 /** A target's verdict on a median: `not judged` when its spread exceeds its margin ({@link keepRow}). */
-export function verdictOn(median: number, target: number, judged: boolean): 'met' | 'NOT met' | 'not judged' {
+export function verdictOn(median: number, target: number, judged: boolean): Verdict {
   if (!judged) {
     return 'not judged'
   }
