@@ -130,7 +130,7 @@ process.stdout.write(
     '| --- | --- | ---: | ---: | ---: | --- |',
     ...rows,
     '',
-    `${compared - moved} of ${compared} numeric figures within ${(tolerance * 100).toFixed(0)} %.`,
+    `${compared - moved} of ${compared} rows kept by both runs agree: figures within ${(tolerance * 100).toFixed(0)} %, target verdicts the same.`,
     ...(extremes.length > 0
       ? [
           '',
