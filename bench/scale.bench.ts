@@ -16,7 +16,8 @@
  * `flock /tmp/browser.lock npm run bench -- scale`. Knobs: SCALE_SIZES (comma-separated broadcaster
  * counts of the saturation steps, default 5,10,20); SCALE_BROADCASTERS fixes the scenarios' size (and the
  * steps stop there); SCALE_REPEATS repeats the promotion (ours and break-before-make) to show the spread;
- * SCALE_TRACE=path writes every client's log lines (per-session timelines).
+ * SCALE_TRACE=path writes every client's log lines (per-session timelines); `npx tsx bench/scale/phases.ts`
+ * runs one production death with a trace and splits each session's way back into phases.
  */
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
