@@ -159,6 +159,8 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
   private interruptedAt: number | undefined
   /** When the connection was lost, for `reconnected.downtimeMs`. */
   private lostAt: number | undefined
+  /** The current connection's media stopped while its path stayed alive (between `stalled` and `resumed`). */
+  private stalledNow = false
   private closing: Promise<void> | undefined
   private localStream: MediaStream | undefined
   private ownsLocalStream = false
@@ -199,6 +201,14 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
   /** @inheritdoc */
   get state(): SessionState {
     return this.stateValue
+  }
+
+  /**
+   * True while the current connection's media is stopped with its path alive (between `stalled` and
+   * `resumed`). Read by the swap coordinator. @internal
+   */
+  get stalled(): boolean {
+    return this.stalledNow
   }
 
   /** @inheritdoc */
@@ -682,8 +692,14 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
       clock: this.host.env.clock,
       isCurrent: () => this.current?.driverSession === driverSession,
       environment: () => this.environment,
-      stalled: (event) => this.safeEmit('stalled', event),
-      resumed: (event) => this.safeEmit('resumed', event),
+      stalled: (event) => {
+        this.stalledNow = true
+        this.safeEmit('stalled', event)
+      },
+      resumed: (event) => {
+        this.stalledNow = false
+        this.safeEmit('resumed', event)
+      },
       inDoubt: (environment) => this.host.connectionInDoubt?.(environment),
     })
     return driverSession
@@ -691,6 +707,7 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
 
   private adopt(driverSession: DriverSession, assignment: Assignment): void {
     this.current = { driverSession, assignment }
+    this.stalledNow = false
     const { logger } = this.host.env
     if (this.kind === 'publish') {
       if (!this.localStream) {

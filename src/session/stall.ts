@@ -1,8 +1,9 @@
 /**
  * Relays a driver's liveness signals for the connection the session is using now (not one it is retiring
  * or has replaced): a frozen source (`DriverSession.onStall`) as the session's `stalled` and `resumed`
- * events, a connection that may be lost (`DriverSession.onDisconnected`) to the client, which checks the
- * environment's Stream Manager during the grace (DESIGN 11). Kept out of Session.ts, which only calls
+ * events, and a connection that may be lost (`DriverSession.onDisconnected`, or a stall: a node that died
+ * right after its last RTCP packet looks frozen) to the client, which checks the environment's Stream
+ * Manager during the grace (DESIGN 11). Kept out of Session.ts, which only calls
  * {@link relayLiveness}.
  * @internal
  */
@@ -34,6 +35,11 @@ export function relayLiveness(driverSession: DriverSession, relay: LivenessRelay
     if (stalled && stalledAt === undefined) {
       stalledAt = relay.clock.now()
       relay.stalled({ environment })
+      // A node that dies right after sending its last RTCP packet or STUN answer looks, to the watch, like
+      // a frozen source: its path counts as dead only after FROZEN_PATH_MS of silence (5 s). The client
+      // checks the environment's Stream Manager now, as for a disconnect, so a dead production is failed
+      // over from in about a second; a production that answers costs one probe and nothing else.
+      relay.inDoubt(environment)
     } else if (!stalled && stalledAt !== undefined) {
       const stalledMs = relay.clock.now() - stalledAt
       stalledAt = undefined

@@ -28,6 +28,8 @@ interface Track {
   firstTriedAt?: number | undefined
   /** When the subscriber window of the planned move closes (clock time); retries spread up to it. */
   windowEndAt?: number | undefined
+  /** The session's `stalled` listener (a stalled subscriber's planned move may have to start now). */
+  onStalled: () => void
 }
 
 /**
@@ -51,7 +53,9 @@ export class SwapCoordinator {
   /** Starts watching `session` (evaluated whenever it becomes `live`). */
   add(session: ManagedSession): void {
     if (!this.closed) {
-      this.tracks.set(session, { attempt: 0, retireAfterMs: 0, reason: '' })
+      const onStalled = (): void => this.evaluate(session)
+      this.tracks.set(session, { attempt: 0, retireAfterMs: 0, reason: '', onStalled })
+      session.on('stalled', onStalled)
     }
   }
 
@@ -63,6 +67,7 @@ export class SwapCoordinator {
     }
     this.clearMove(track)
     this.clearDeadline(track)
+    session.off('stalled', track.onStalled)
     this.tracks.delete(session)
   }
 
@@ -136,6 +141,7 @@ export class SwapCoordinator {
       selected,
       now: this.host.env.clock.now(),
       migration: this.host.settings.migration,
+      stalledInFailover: session.stalled && this.host.failoverInFlux?.() === true,
     })
   }
 
@@ -175,6 +181,14 @@ export class SwapCoordinator {
       case 'move': {
         this.setDeadline(session, track, decision.recheckAt)
         if (track.target === decision.to) {
+          if (decision.window.endMs === 0 && track.moveTimer !== undefined && track.attempt === 0) {
+            // Planned for later, and now due at once (its subscriber stalled during a failover).
+            this.host.env.clock.clearTimeout(track.moveTimer)
+            track.moveTimer = undefined
+            this.launch(session, track, decision.to, decision.retireAfterMs, decision.reason).catch(
+              () => undefined,
+            )
+          }
           return // already planned, running or retrying
         }
         this.clearMove(track)

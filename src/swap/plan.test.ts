@@ -87,6 +87,21 @@ describe('decide()', () => {
     })
   })
 
+  it('moves a subscriber stalled during a failover at once (no picture to keep), the publisher as before', () => {
+    expect(decide(situation({ stalledInFailover: true }))).toMatchObject({
+      action: 'move',
+      to: 'blue',
+      window: { startMs: 0, endMs: 0 },
+    })
+    expect(decide(situation({ stalledInFailover: false }))).toMatchObject({
+      window: { startMs: 2_000, endMs: 25_000 },
+    })
+    expect(decide(situation({ kind: 'publish', stalledInFailover: true }))).toMatchObject({
+      window: { startMs: 0, endMs: 0 },
+      retireAfterMs: 30_000,
+    })
+  })
+
   it('moves a publisher at once and keeps its old publish for window + ttl + grace, capped by the deadline', () => {
     expect(decide(situation({ kind: 'publish' }))).toMatchObject({
       action: 'move',

@@ -78,6 +78,11 @@ export interface SwapSituation {
   /** Epoch ms. */
   readonly now: number
   readonly migration: MigrationSettings
+  /**
+   * The session's media stopped while its connection still seemed alive (`stalled`), and a failover is
+   * in flux: its environment is dead, not its broadcaster's camera, and it has no picture to keep.
+   */
+  readonly stalledInFailover?: boolean | undefined
 }
 
 /**
@@ -87,7 +92,9 @@ export interface SwapSituation {
  * 2. Environment gone, `offline`, or past its drain deadline: reconnect (jittered by the reconnect policy).
  * 3. The selector picks nothing (a removed role): stay on what works.
  * 4. Selected elsewhere: move; publishers at once, keeping the old publish for the subscriber window plus
- *    grace (capped by the deadline); subscribers at a random moment of {@link moveWindow}.
+ *    grace (capped by the deadline); subscribers at a random moment of {@link moveWindow}, except one
+ *    stalled while a failover is in flux, which moves at once (it has no picture to keep: spreading it
+ *    would only keep it frozen).
  * 5. Otherwise stay (also when the session's own environment is the selected one and `draining`: there is
  *    nowhere better to go).
  * @internal
@@ -169,5 +176,6 @@ export function decide(situation: SwapSituation): SwapDecision {
       ...recheck,
     }
   }
-  return { action: 'move', to: target, reason, window: subscriberWindow, retireAfterMs: 0, ...recheck }
+  const window = situation.stalledInFailover === true ? { startMs: 0, endMs: 0 } : subscriberWindow
+  return { action: 'move', to: target, reason, window, retireAfterMs: 0, ...recheck }
 }

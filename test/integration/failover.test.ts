@@ -222,6 +222,64 @@ describe('failover (DESIGN 11)', () => {
     expect(attempts.length).toBeGreaterThan(1)
   })
 
+  it("a viewer whose watch judges production's death a frozen source (media stopped, a last RTCP packet came) is on the backup in about a second, not after the frozen path's 5 s", async () => {
+    const w = await world()
+    const { client: broadcaster } = w.client()
+    // Failover moves of viewers with a picture are spread from 5 s on: only "at once" can be quick.
+    const { client: audience, changes } = w.client({
+      migration: { windowMs: 20_000, leadMs: 5_000, marginMs: 50 },
+    })
+    const publisher = await broadcaster.publish({ streamName: 'cam' })
+    const viewer = await audience.subscribe({ streamName: 'cam' })
+    w.green.fail({ kind: 'reset' })
+    w.driver.simulateDrop({ environment: 'green', kind: 'publish' })
+    const stalledAt = Date.now()
+    expect(w.driver.simulateStall({ environment: 'green', kind: 'subscribe' })).toBe(1)
+    await until('the viewer on blue', () => on(viewer) === 'blue', 8_000)
+    expect(Date.now() - stalledAt).toBeLessThan(3_000)
+    expect(changes.map((c) => c.reason)).toEqual(['failover'])
+    expect(on(publisher)).toBe('blue')
+  })
+
+  it('a stalled viewer whose client failed over already, its move planned for later, moves at once', async () => {
+    const w = await world()
+    const { client: broadcaster } = w.client()
+    const { client: audience, changes } = w.client({
+      migration: { windowMs: 20_000, leadMs: 5_000, marginMs: 50 },
+    })
+    await broadcaster.publish({ streamName: 'a' })
+    await broadcaster.publish({ streamName: 'b' })
+    const first = await audience.subscribe({ streamName: 'a' })
+    const second = await audience.subscribe({ streamName: 'b' })
+    w.green.fail({ kind: 'reset' })
+    w.driver.simulateDrop({ environment: 'green', kind: 'publish' })
+    w.driver.simulateDrop({ environment: 'green', kind: 'subscribe', streamName: 'a' })
+    await until('the first viewer on blue', () => on(first) === 'blue', 5_000)
+    expect(changes.map((c) => c.reason)).toEqual(['failover'])
+    // The second still has its picture from green's edge: planned 5-20 s from now. Then it freezes.
+    await sleep(200)
+    expect(on(second)).toBe('green')
+    const stalledAt = Date.now()
+    expect(w.driver.simulateStall({ environment: 'green', kind: 'subscribe', streamName: 'b' })).toBe(1)
+    await until('the second viewer on blue', () => on(second) === 'blue', 8_000)
+    expect(Date.now() - stalledAt).toBeLessThan(3_000)
+  })
+
+  it('a frozen source on a production that answers moves nothing: one probe of each side, the viewer stays', async () => {
+    const w = await world()
+    const { client: broadcaster } = w.client()
+    const { client: audience, changes } = w.client()
+    await broadcaster.publish({ streamName: 'cam' })
+    const viewer = await audience.subscribe({ streamName: 'cam' })
+    const stalledAt = performance.now()
+    expect(w.driver.simulateStall({ environment: 'green', kind: 'subscribe' })).toBe(1)
+    await sleep(700)
+    expect(changes).toEqual([])
+    expect(on(viewer)).toBe('green')
+    expect(w.green.requests.filter((r) => r.at >= stalledAt)).toHaveLength(1)
+    expect(w.blue.requests.filter((r) => r.at >= stalledAt)).toHaveLength(1)
+  })
+
   it("moves nowhere when the client's own network is down (the backup does not answer either)", async () => {
     const w = await world()
     const { client, changes } = w.client()

@@ -76,6 +76,7 @@ class FakeSessionRecord implements FakeDriverSession {
   readonly mediaStream?: MediaStream
   private listener: ((error?: Error) => void) | undefined
   private readonly disconnectedListeners: ((disconnected: boolean) => void)[] = []
+  private readonly stallListeners: ((stalled: boolean) => void)[] = []
   private endError: Error | undefined
 
   constructor(
@@ -113,6 +114,17 @@ class FakeSessionRecord implements FakeDriverSession {
   disconnect(disconnected: boolean): void {
     for (const listener of [...this.disconnectedListeners]) {
       listener(disconnected)
+    }
+  }
+
+  onStall(listener: (stalled: boolean) => void): void {
+    this.stallListeners.push(listener)
+  }
+
+  /** Tells the stall listeners (see {@link FakeDriver.simulateStall}). */
+  stall(stalled: boolean): void {
+    for (const listener of [...this.stallListeners]) {
+      listener(stalled)
     }
   }
 
@@ -241,14 +253,27 @@ export class FakeDriver implements Driver {
    * @returns how many sessions were told
    */
   simulateDisconnect(selector?: FakeSessionSelector, disconnected = true): number {
-    let told = 0
-    for (const record of this.records) {
-      if (record.isOpen && matches(selector, record)) {
-        record.disconnect(disconnected)
-        told += 1
-      }
-    }
-    return told
+    return this.tellOpen(selector, (record) => record.disconnect(disconnected))
+  }
+
+  /** Calls `tell` for every open session matching `selector`; returns how many. */
+  private tellOpen(
+    selector: FakeSessionSelector | undefined,
+    tell: (record: FakeSessionRecord) => void,
+  ): number {
+    const open = this.records.filter((record) => record.isOpen && matches(selector, record))
+    open.forEach(tell)
+    return open.length
+  }
+
+  /**
+   * Tells every open session matching `selector` that its media stopped while its path still seems alive
+   * (`onStall(true)`, as a liveness watch does for a frozen source), or that media came back (`false`).
+   * Nothing ends.
+   * @returns how many sessions were told
+   */
+  simulateStall(selector?: FakeSessionSelector, stalled = true): number {
+    return this.tellOpen(selector, (record) => record.stall(stalled))
   }
 
   /**
