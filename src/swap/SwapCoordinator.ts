@@ -180,16 +180,11 @@ export class SwapCoordinator {
         return
       case 'move': {
         this.setDeadline(session, track, decision.recheckAt)
-        if (track.target === decision.to) {
-          if (decision.window.endMs === 0 && track.moveTimer !== undefined && track.attempt === 0) {
-            // Planned for later, and now due at once (its subscriber stalled during a failover).
-            this.host.env.clock.clearTimeout(track.moveTimer)
-            track.moveTimer = undefined
-            this.launch(session, track, decision.to, decision.retireAfterMs, decision.reason).catch(
-              () => undefined,
-            )
-          }
-          return // already planned, running or retrying
+        // A move planned for later that is now due at once (its subscriber stalled during a failover) is
+        // planned again below; any other move to the same place is already planned, running or retrying.
+        const dueNow = decision.window.endMs === 0 && track.moveTimer !== undefined && track.attempt === 0
+        if (track.target === decision.to && !dueNow) {
+          return
         }
         this.clearMove(track)
         const delay = pickMoment(decision.window, this.host.env.random)
