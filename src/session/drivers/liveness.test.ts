@@ -13,6 +13,7 @@ import {
   LIVENESS_DEFAULTS,
   LivenessWatch,
   REPORT_FLOOR_MS,
+  TRAILING_FLOOR_MS,
   type LivenessSettings,
   type LivenessVerdict,
 } from './liveness'
@@ -277,6 +278,49 @@ describe('LivenessWatch: a viewer', () => {
     expect(run.verdicts).toEqual([])
     await run.play(2000, nothing)
     expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+  })
+
+  // A node killed right after its last media packet: one more packet (an RTCP report in flight, or the last
+  // RTP counted in the transport's bytes by one reading and in the media's by the next: a getStats() report
+  // is not one instant) shows in the reading after the last one with media, then nothing. That is no
+  // frozen source: nothing arrived after the death.
+  const lastPacket = (after: Arrival[]) => async (run: Run) => {
+    await run.play(3000, flowing) // the node's sender reports come every second
+    await run.play(50, () => after)
+  }
+
+  it('a node that dies right after one last packet: no stall signal; lost within its sender reports’ allowance, not after frozenPathMs', async () => {
+    const run = watch(VIEWER)
+    await lastPacket(['sr'])(run)
+    // The last reading with media is at 3000, the packet shows at 3250; allowance TRAILING_FLOOR_MS from there.
+    await run.play(250 + TRAILING_FLOOR_MS - 50 - 50, nothing)
+    expect(run.doubts).toEqual([])
+    await run.play(VIEWER.graceMs + 2 * VIEWER.intervalMs, nothing)
+    expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+    expect(run.stalls).toEqual([])
+  })
+
+  it('one last packet, then the next sender report within the allowance: a frozen source after all (stalled, connection kept)', async () => {
+    const run = watch(VIEWER)
+    await lastPacket(['sr'])(run)
+    const next = TRAILING_FLOOR_MS - 300 // from the last packet
+    await run.play(next, nothing)
+    expect(run.stalls).toEqual([]) // not told before the path showed life after the media stopped
+    await run.play(10_000, (t) => (every(t - 3050 - next, 1000) ? ['sr'] : []))
+    expect(run.stalls.map((s) => s.stalled)).toEqual([true])
+    expect(run.verdicts).toEqual([])
+    run.watch.stop()
+  })
+
+  it('a node that sends no sender reports: one last packet then nothing is still no stall signal, and lost after frozenPathMs', async () => {
+    const run = watch(VIEWER)
+    await run.play(3000, (t) => ['rtp', ...(every(t, 2500) ? (['stun'] as const) : [])])
+    await run.play(50, () => ['stun'])
+    await run.play(VIEWER.frozenPathMs - 500, nothing)
+    expect(run.verdicts).toEqual([]) // its cadence is unknown: a STUN answer may be 5 s away
+    await run.play(VIEWER.graceMs + 1000, nothing)
+    expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+    expect(run.stalls).toEqual([])
   })
 
   it('ICE failed: a failed verdict at the next check, whatever the statistics say', async () => {

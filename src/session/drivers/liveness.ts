@@ -9,7 +9,9 @@
  *   no byte): the path is dead. Media stopping while sender reports or STUN still arrive is a frozen
  *   source (the broadcaster's camera stalled, or it left without an unpublish notice): the watch reports
  *   it through `onStall` and keeps the connection; the path then counts as dead only after `frozenPathMs`
- *   with nothing at all arriving;
+ *   with nothing at all arriving. One last packet in the reading right after the last media is not enough
+ *   (a node killed just after its last media packet shows one): the path must show life later, within
+ *   1.5 times the node's longest recent gap between sender reports (at least `TRAILING_FLOOR_MS`);
  * - a broadcaster that is sending media to a node whose RTCP feedback has come steadily (in each of the
  *   last 8 readings, as congestion feedback does every 50-200 ms while media arrives) gets no
  *   RTCP at all (anything but STUN, which a node whose media path froze may still answer): noticed, like a
@@ -56,6 +58,14 @@ export interface LivenessSettings {
  * (RFC 7675), so a live path shows something well within 5 s. @internal
  */
 export const FROZEN_PATH_MS = 5000
+
+/**
+ * The least a viewer's watch allows, after one last packet that followed its media, for the node to show
+ * life again before the path counts as dead (when the node's sender-report cadence is known; see
+ * `judgeViewer`): a node whose reports stop with its source still answers STUN, and browsers check their
+ * selected pair about every 2.5 s. @internal
+ */
+export const TRAILING_FLOOR_MS = 3000
 
 /** How many recent gaps between receiver reports set a broadcaster's allowance (see `judge`). @internal */
 const REPORT_GAPS = 8
@@ -161,6 +171,15 @@ export class LivenessWatch implements SweepMember {
   private reportAt: number
   private sawMedia = false
   private sawReports = false
+  /** Readings taken, and the last one that saw media and that saw anything at all arrive. */
+  private readings = 0
+  private mediaReading = 0
+  private pathReading = 0
+  /** A viewer's side: when the node's last sender report arrived, and the gaps between the last ones (ms). */
+  private senderReportAt: number | undefined
+  private readonly senderReportGaps: number[] = []
+  /** Whether the one-last-packet case was logged for the current stop of media. */
+  private trailing = false
   /** Gaps between the last receiver reports seen (ms, at most {@link REPORT_GAPS}), once two have come. */
   private readonly reportGaps: number[] = []
   private reportMoves = 0
@@ -257,6 +276,7 @@ export class LivenessWatch implements SweepMember {
     const now = this.settings.clock.now()
     const prev = this.last
     this.last = counters
+    this.readings += 1
     this.sawReports ||= counters.hasReceiverReports
     if (prev === undefined) {
       this.sawMedia = counters.inboundMediaBytes > 0
@@ -271,6 +291,14 @@ export class LivenessWatch implements SweepMember {
     if (media) {
       this.sawMedia = true
       this.mediaAt = now
+      this.mediaReading = this.readings
+    }
+    if (counters.senderReports !== prev.senderReports) {
+      if (this.senderReportAt !== undefined) {
+        this.senderReportGaps.push(now - this.senderReportAt)
+        this.senderReportGaps.splice(0, this.senderReportGaps.length - REPORT_GAPS)
+      }
+      this.senderReportAt = now
     }
     if (reports) {
       if (this.reportMoves++ > 0) {
@@ -300,6 +328,7 @@ export class LivenessWatch implements SweepMember {
       counters.senderReports !== prev.senderReports
     ) {
       this.pathAt = now
+      this.pathReading = this.readings
     }
   }
 
@@ -350,23 +379,55 @@ export class LivenessWatch implements SweepMember {
     )
   }
 
+  /**
+   * A viewer whose media stopped: a frozen source once the path shows life after the media stopped, dead
+   * once nothing arrives for the allowance. Life means something arriving in a later reading than the one
+   * right after the last media: a node killed just after its last media packet often shows one more packet
+   * there (an RTCP report in flight, or the last RTP counted in the transport's bytes by one reading and in
+   * the media's by the next: a `getStats()` report is not one instant), and is no frozen source.
+   */
   private judgeViewer(now: number): void {
     const { inactivityMs } = this.settings
     if (now - this.mediaAt < inactivityMs) {
       this.silence = undefined
+      this.trailing = false
       this.setStalled(false)
       return
     }
-    const limit = this.stalled ? (this.settings.frozenPathMs ?? FROZEN_PATH_MS) : inactivityMs
+    const frozenPathMs = this.settings.frozenPathMs ?? FROZEN_PATH_MS
+    const after = this.pathAt > this.mediaAt
+    const limit = this.stalled ? frozenPathMs : after ? this.trailingAllowance(frozenPathMs) : inactivityMs
     const quiet = now - this.pathAt
     if (quiet >= limit) {
       this.silence = `nothing received for ${quiet} ms`
       return
     }
     this.silence = undefined
-    if (this.pathAt > this.mediaAt) {
-      this.setStalled(true)
+    if (!after || this.stalled) {
+      return
     }
+    if (this.pathReading > this.mediaReading + 1) {
+      this.setStalled(true)
+    } else if (!this.trailing) {
+      this.trailing = true
+      this.log.info(
+        `${this.what}: media stopped, one more packet after it; ${limit} ms for the node to show life`,
+      )
+    }
+  }
+
+  /**
+   * How long a viewer's path may be silent after one last packet that followed its media: a node whose
+   * sender reports came at a known cadence (two gaps seen) reports again within 1.5 times its longest recent
+   * gap, or answers STUN within {@link TRAILING_FLOOR_MS}, if it is alive; a node whose cadence is unknown
+   * is given the frozen path's allowance (its next sign of life may be a STUN answer 5 s away).
+   */
+  private trailingAllowance(frozenPathMs: number): number {
+    if (this.senderReportGaps.length < 2) {
+      return frozenPathMs
+    }
+    const cadence = 1.5 * Math.max(...this.senderReportGaps)
+    return Math.min(frozenPathMs, Math.max(this.settings.inactivityMs, TRAILING_FLOOR_MS, cadence))
   }
 
   private setStalled(stalled: boolean): void {
