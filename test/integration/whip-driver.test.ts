@@ -289,8 +289,9 @@ describe('whipDriver() with the werift media node', () => {
     for (const session of [first, second]) {
       const path = new URL(session.resourceUrl).pathname
       const mine = whep.filter((r) => r.path === path || r.query.requestId === idOf(session))
-      // RFC 9725 flavour here (the node is in 'auto' and the driver POSTs an offer): one trickle PATCH.
-      expect(mine.map((r) => r.method)).toEqual(['OPTIONS', 'POST', 'PATCH', 'DELETE'])
+      // RFC 9725 flavour here (the node is in 'auto' and the driver POSTs an offer): trickle PATCHes, one
+      // per batch of candidates (usually one; two when a busy machine's gathering outlasts a batch).
+      expect(mine.map((r) => r.method).join(' ')).toMatch(/^OPTIONS POST (PATCH )+DELETE$/)
       expect(new Set(mine.map((r) => r.query.requestId)).size).toBe(1)
     }
     // connectionParams go in the POST query only, URL-encoded (the node decodes them back), secrets redacted in its log.
