@@ -5,10 +5,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest'
 
+import { ManualClock } from '../testing/ManualClock'
 import { recordEvents } from '../testing/recorder'
 import { FakeWorld } from './__fixtures__/world'
 import type { Driver } from './drivers/Driver'
 import { SESSION_EVENT_NAMES, type SessionEventMap } from './events'
+import { Picture, relayLiveness } from './stall'
 
 let cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -87,5 +89,71 @@ describe('a frozen source (DriverSession.onStall)', () => {
     expect(events.names()).toContain('reconnecting')
     expect(events.names()).toContain('reconnected')
     expect(viewer.state).toBe('live')
+  })
+})
+
+describe('relayLiveness: the Stream Manager probes a connection prompts', () => {
+  /** A driver session whose stall and disconnected signals the test gives; the probes it prompted. */
+  function relayed() {
+    const stallListeners: ((stalled: boolean) => void)[] = []
+    const doubtListeners: ((disconnected: boolean) => void)[] = []
+    const probes: string[] = []
+    const picture = new Picture()
+    const lost: number[] = []
+    picture.onLost(() => lost.push(lost.length + 1))
+    relayLiveness(
+      {
+        mediaStream: undefined,
+        onEnd: () => undefined,
+        close: () => Promise.resolve(),
+        onStall: (listener) => stallListeners.push(listener),
+        onDisconnected: (listener) => doubtListeners.push(listener),
+      },
+      {
+        clock: new ManualClock(),
+        isCurrent: () => true,
+        environment: () => 'green',
+        stalled: () => undefined,
+        resumed: () => undefined,
+        inDoubt: (environment) => probes.push(environment),
+        picture,
+      },
+    )
+    return {
+      probes,
+      picture,
+      lost,
+      stall: (stalled: boolean) => stallListeners.forEach((listener) => listener(stalled)),
+      doubt: (disconnected: boolean) => doubtListeners.forEach((listener) => listener(disconnected)),
+    }
+  }
+
+  it('a stall alone: one probe; the picture is lost until media is back', () => {
+    const r = relayed()
+    r.stall(true)
+    expect(r.probes).toEqual(['green'])
+    expect(r.picture.lost).toBe(true)
+    r.stall(false)
+    expect(r.picture.lost).toBe(false)
+  })
+
+  it('a doubt that turns out a frozen source (the watch saw life after one last packet): one probe, not two', () => {
+    const r = relayed()
+    r.doubt(true)
+    r.stall(true) // the watch tells the stall, then the end of its doubt
+    r.doubt(false)
+    expect(r.probes).toEqual(['green'])
+    expect(r.picture.lost).toBe(true) // still stalled
+    expect(r.lost).toEqual([1]) // told once, when the doubt began
+  })
+
+  it('a doubt that clears: the picture is back; a later doubt is told again', () => {
+    const r = relayed()
+    r.doubt(true)
+    r.doubt(false)
+    expect(r.picture.lost).toBe(false)
+    r.doubt(true)
+    expect(r.probes).toEqual(['green', 'green'])
+    expect(r.lost).toEqual([1, 2])
   })
 })

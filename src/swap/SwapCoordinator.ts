@@ -28,8 +28,8 @@ interface Track {
   firstTriedAt?: number | undefined
   /** When the subscriber window of the planned move closes (clock time); retries spread up to it. */
   windowEndAt?: number | undefined
-  /** The session's `stalled` listener (a stalled subscriber's planned move may have to start now). */
-  onStalled: () => void
+  /** Stops listening for the session losing its picture (a planned move may then have to start now). */
+  unwatch: () => void
 }
 
 /**
@@ -53,9 +53,8 @@ export class SwapCoordinator {
   /** Starts watching `session` (evaluated whenever it becomes `live`). */
   add(session: ManagedSession): void {
     if (!this.closed) {
-      const onStalled = (): void => this.evaluate(session)
-      this.tracks.set(session, { attempt: 0, retireAfterMs: 0, reason: '', onStalled })
-      session.on('stalled', onStalled)
+      const unwatch = session.onPictureLost(() => this.evaluate(session))
+      this.tracks.set(session, { attempt: 0, retireAfterMs: 0, reason: '', unwatch })
     }
   }
 
@@ -67,7 +66,7 @@ export class SwapCoordinator {
     }
     this.clearMove(track)
     this.clearDeadline(track)
-    session.off('stalled', track.onStalled)
+    track.unwatch()
     this.tracks.delete(session)
   }
 
@@ -141,7 +140,7 @@ export class SwapCoordinator {
       selected,
       now: this.host.env.clock.now(),
       migration: this.host.settings.migration,
-      stalledInFailover: session.stalled && this.host.failoverInFlux?.() === true,
+      withoutPictureInFailover: session.withoutPicture && this.host.failoverInFlux?.() === true,
     })
   }
 

@@ -88,15 +88,15 @@ describe('decide()', () => {
   })
 
   it('moves a subscriber stalled during a failover at once (no picture to keep), the publisher as before', () => {
-    expect(decide(situation({ stalledInFailover: true }))).toMatchObject({
+    expect(decide(situation({ withoutPictureInFailover: true }))).toMatchObject({
       action: 'move',
       to: 'blue',
       window: { startMs: 0, endMs: 0 },
     })
-    expect(decide(situation({ stalledInFailover: false }))).toMatchObject({
+    expect(decide(situation({ withoutPictureInFailover: false }))).toMatchObject({
       window: { startMs: 2_000, endMs: 25_000 },
     })
-    expect(decide(situation({ kind: 'publish', stalledInFailover: true }))).toMatchObject({
+    expect(decide(situation({ kind: 'publish', withoutPictureInFailover: true }))).toMatchObject({
       window: { startMs: 0, endMs: 0 },
       retireAfterMs: 30_000,
     })

@@ -79,10 +79,10 @@ export interface SwapSituation {
   readonly now: number
   readonly migration: MigrationSettings
   /**
-   * The session's media stopped while its connection still seemed alive (`stalled`), and a failover is
-   * in flux: its environment is dead, not its broadcaster's camera, and it has no picture to keep.
+   * The session's media stopped (`stalled`, or its path in doubt), and a failover is in flux: its
+   * environment is dead, not its broadcaster's camera, and it has no picture to keep.
    */
-  readonly stalledInFailover?: boolean | undefined
+  readonly withoutPictureInFailover?: boolean | undefined
 }
 
 /**
@@ -93,7 +93,7 @@ export interface SwapSituation {
  * 3. The selector picks nothing (a removed role): stay on what works.
  * 4. Selected elsewhere: move; publishers at once, keeping the old publish for the subscriber window plus
  *    grace (capped by the deadline); subscribers at a random moment of {@link moveWindow}, except one
- *    stalled while a failover is in flux, which moves at once (it has no picture to keep: spreading it
+ *    without a picture (stalled, or its path in doubt) while a failover is in flux, which moves at once (it has no picture to keep: spreading it
  *    would only keep it frozen).
  * 5. Otherwise stay (also when the session's own environment is the selected one and `draining`: there is
  *    nowhere better to go).
@@ -176,6 +176,6 @@ export function decide(situation: SwapSituation): SwapDecision {
       ...recheck,
     }
   }
-  const window = situation.stalledInFailover === true ? { startMs: 0, endMs: 0 } : subscriberWindow
+  const window = situation.withoutPictureInFailover === true ? { startMs: 0, endMs: 0 } : subscriberWindow
   return { action: 'move', to: target, reason, window, retireAfterMs: 0, ...recheck }
 }

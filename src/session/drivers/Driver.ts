@@ -61,7 +61,8 @@ export interface DriverSession {
   /**
    * Optional: registers a listener for a connection that may be lost: `true` when it starts counting as
    * disconnected (nothing arriving for a while, or ICE `disconnected`) and is given a grace before it
-   * ends, `false` when it recovers within that grace. The client uses the grace to check the environment's
+   * ends, or when a subscription's media stopped and whether its path lives is not known yet; `false` when
+   * it recovers within that grace, or turns out to be alive. The client uses the doubt to check the environment's
    * Stream Manager, so that a failover is decided by the time the session ends (DESIGN 11). Both built-in
    * drivers have it.
    */

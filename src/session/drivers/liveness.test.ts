@@ -289,14 +289,18 @@ describe('LivenessWatch: a viewer', () => {
     await run.play(50, () => after)
   }
 
-  it('a node that dies right after one last packet: no stall signal; lost within its sender reports’ allowance, not after frozenPathMs', async () => {
+  it('a node that dies right after one last packet: in doubt at once, no stall signal; lost within its sender reports’ allowance, not after frozenPathMs', async () => {
     const run = watch(VIEWER)
     await lastPacket(['sr'])(run)
     // The last reading with media is at 3000, the packet shows at 3250; allowance TRAILING_FLOOR_MS from there.
     await run.play(250 + TRAILING_FLOOR_MS - 50 - 50, nothing)
-    expect(run.doubts).toEqual([])
+    expect(run.verdicts).toEqual([])
+    // In doubt once media has been missing for inactivityMs (the client checks its Stream Manager then).
+    // (The reading at 4000 falls in the tape's step that starts at 3950.)
+    expect(run.doubts).toEqual([{ disconnected: true, at: 3000 + VIEWER.inactivityMs - 50 }])
     await run.play(VIEWER.graceMs + 2 * VIEWER.intervalMs, nothing)
     expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+    expect(run.doubts).toHaveLength(1) // the grace that followed told nothing new
     expect(run.stalls).toEqual([])
   })
 
@@ -308,6 +312,7 @@ describe('LivenessWatch: a viewer', () => {
     expect(run.stalls).toEqual([]) // not told before the path showed life after the media stopped
     await run.play(10_000, (t) => (every(t - 3050 - next, 1000) ? ['sr'] : []))
     expect(run.stalls.map((s) => s.stalled)).toEqual([true])
+    expect(run.doubts.map((d) => d.disconnected)).toEqual([true, false]) // in doubt until the path showed life
     expect(run.verdicts).toEqual([])
     run.watch.stop()
   })

@@ -130,9 +130,10 @@ export interface LivenessVerdict {
 export type StallListener = (stalled: boolean) => void
 
 /**
- * Called when a connection starts counting as disconnected (`true`: by ICE or by silence; the grace
- * starts) and when it recovers within the grace (`false`). A verdict follows a `true` that no `false`
- * cancelled. @internal
+ * Called when a connection comes into doubt (`true`: disconnected by ICE or by silence, and the grace
+ * starts; or a viewer's media stopped with one last packet after it, and the watch waits for its path to
+ * show life) and when it comes out of it (`false`: recovered within the grace, or a frozen source after
+ * all). A verdict follows a `true` that no `false` cancelled. @internal
  */
 export type DisconnectedListener = (disconnected: boolean) => void
 
@@ -178,8 +179,10 @@ export class LivenessWatch implements SweepMember {
   /** A viewer's side: when the node's last sender report arrived, and the gaps between the last ones (ms). */
   private senderReportAt: number | undefined
   private readonly senderReportGaps: number[] = []
-  /** Whether the one-last-packet case was logged for the current stop of media. */
+  /** A viewer's media stopped and one last packet followed it: waiting for the path to show life. */
   private trailing = false
+  /** What the disconnected listener was last told. */
+  private doubted = false
   /** Gaps between the last receiver reports seen (ms, at most {@link REPORT_GAPS}), once two have come. */
   private readonly reportGaps: number[] = []
   private reportMoves = 0
@@ -388,9 +391,10 @@ export class LivenessWatch implements SweepMember {
    */
   private judgeViewer(now: number): void {
     const { inactivityMs } = this.settings
+    const wasTrailing = this.trailing
+    this.trailing = false
     if (now - this.mediaAt < inactivityMs) {
       this.silence = undefined
-      this.trailing = false
       this.setStalled(false)
       return
     }
@@ -408,8 +412,11 @@ export class LivenessWatch implements SweepMember {
     }
     if (this.pathReading > this.mediaReading + 1) {
       this.setStalled(true)
-    } else if (!this.trailing) {
-      this.trailing = true
+      return
+    }
+    // In doubt (told as disconnected, so the client checks the Stream Manager now), not yet dead.
+    this.trailing = true
+    if (!wasTrailing) {
       this.log.info(
         `${this.what}: media stopped, one more packet after it; ${limit} ms for the node to show life`,
       )
@@ -466,13 +473,16 @@ export class LivenessWatch implements SweepMember {
     this.onDead(verdict)
   }
 
-  /** Starts the grace timer while disconnected (by ICE or by silence), cancels it when back. */
+  /**
+   * Starts the grace timer while disconnected (by ICE or by silence), cancels it when back; tells the
+   * disconnected listener whenever the connection comes into doubt (disconnected, or a viewer waiting for
+   * its path to show life after one last packet) or out of it.
+   */
   private updateGrace(): void {
     const { clock, graceMs } = this.settings
     if (this.disconnected()) {
       if (this.graceTimer === undefined) {
         this.log.info(`${this.what}: disconnected; ending in ${graceMs} ms unless it recovers`)
-        this.tell('disconnected', () => this.listeners.onDisconnected?.(true))
         this.graceTimer = clock.setTimeout(() => {
           this.graceTimer = undefined
           if (!this.stopped && this.disconnected()) {
@@ -482,7 +492,7 @@ export class LivenessWatch implements SweepMember {
               detail: `the connection was lost (${why}, then ${graceMs} ms more of grace)`,
             })
           } else if (!this.stopped) {
-            this.tell('disconnected', () => this.listeners.onDisconnected?.(false))
+            this.tellDoubt(this.trailing)
           }
         }, graceMs)
       }
@@ -490,7 +500,14 @@ export class LivenessWatch implements SweepMember {
       clock.clearTimeout(this.graceTimer)
       this.graceTimer = undefined
       this.log.info(`${this.what}: reconnected`)
-      this.tell('disconnected', () => this.listeners.onDisconnected?.(false))
+    }
+    this.tellDoubt(this.disconnected() || this.trailing)
+  }
+
+  private tellDoubt(doubt: boolean): void {
+    if (doubt !== this.doubted) {
+      this.doubted = doubt
+      this.tell('disconnected', () => this.listeners.onDisconnected?.(doubt))
     }
   }
 }
