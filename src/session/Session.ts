@@ -19,7 +19,7 @@ import { isTerminal, type SessionEffect, type SessionInput, type SessionState, t
 import { attachMedia, createMediaStream, hasMediaStream, replaceTracks, stopTracks } from './media'
 import { reconnectLoop } from './reconnect'
 import { asBlueGreenError } from './recovery'
-import { Picture, relayLiveness } from './stall'
+import { relayLiveness } from './stall'
 
 /**
  * One stream being published or played, kept alive across drops and blue-green swaps. Get one from
@@ -159,8 +159,8 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
   private interruptedAt: number | undefined
   /** When the connection was lost, for `reconnected.downtimeMs`. */
   private lostAt: number | undefined
-  /** Whether the current connection shows its picture (stalled or in doubt: not). */
-  private readonly picture = new Picture()
+  /** The current connection's media stopped while its path stayed alive (between `stalled` and `resumed`). */
+  private stalledNow = false
   private closing: Promise<void> | undefined
   private localStream: MediaStream | undefined
   private ownsLocalStream = false
@@ -204,16 +204,11 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
   }
 
   /**
-   * True while the current connection has lost its picture: stalled (between `stalled` and `resumed`) or
-   * its path in doubt. Read by the swap coordinator. @internal
+   * True while the current connection's media is stopped with its path alive (between `stalled` and
+   * `resumed`). Read by the swap coordinator. @internal
    */
-  get withoutPicture(): boolean {
-    return this.picture.lost
-  }
-
-  /** Calls `listener` whenever the current connection loses its picture; returns the unsubscribe. @internal */
-  onPictureLost(listener: () => void): () => void {
-    return this.picture.onLost(listener)
+  get stalled(): boolean {
+    return this.stalledNow
   }
 
   /** @inheritdoc */
@@ -697,17 +692,22 @@ export class ManagedSession extends SafeEmitter<SessionEventMap> implements Sess
       clock: this.host.env.clock,
       isCurrent: () => this.current?.driverSession === driverSession,
       environment: () => this.environment,
-      stalled: (event) => this.safeEmit('stalled', event),
-      resumed: (event) => this.safeEmit('resumed', event),
+      stalled: (event) => {
+        this.stalledNow = true
+        this.safeEmit('stalled', event)
+      },
+      resumed: (event) => {
+        this.stalledNow = false
+        this.safeEmit('resumed', event)
+      },
       inDoubt: (environment) => this.host.connectionInDoubt?.(environment),
-      picture: this.picture,
     })
     return driverSession
   }
 
   private adopt(driverSession: DriverSession, assignment: Assignment): void {
     this.current = { driverSession, assignment }
-    this.picture.reset()
+    this.stalledNow = false
     const { logger } = this.host.env
     if (this.kind === 'publish') {
       if (!this.localStream) {

@@ -7,8 +7,6 @@
  * {@link relayLiveness}.
  * @internal
  */
-import EventEmitter from 'eventemitter3'
-
 import type { Clock } from '../environment'
 import type { DriverSession } from './drivers/Driver'
 import type { ResumedEvent, StalledEvent } from './events'
@@ -22,58 +20,15 @@ export interface LivenessRelay {
   environment(): string
   stalled(event: StalledEvent): void
   resumed(event: ResumedEvent): void
-  /** The connection may be lost (the grace started): check the environment's Stream Manager. */
+  /** The connection may be lost (the grace started). */
   inDoubt(environment: string): void
-  /** The session's picture: what this relay tells it about the current connection. */
-  readonly picture: Picture
-}
-
-/**
- * Whether a session's current connection has lost its picture: its media stopped with the path alive
- * (`stalled`), or its path is in doubt (the driver's `onDisconnected`: silence, ICE `disconnected`, or a
- * viewer's media stopped and its path not yet seen alive). The swap coordinator reads it: a subscriber
- * without a picture during a failover moves at once.
- * @internal
- */
-export class Picture {
-  private stalledNow = false
-  private doubtedNow = false
-  private readonly events = new EventEmitter<{ lost: [] }>()
-
-  /** True while the current connection is stalled or in doubt. */
-  get lost(): boolean {
-    return this.stalledNow || this.doubtedNow
-  }
-
-  /** Calls `listener` each time the picture is lost (not again until it is back); returns the unsubscribe. */
-  onLost(listener: () => void): () => void {
-    this.events.on('lost', listener)
-    return () => this.events.off('lost', listener)
-  }
-
-  /** A new connection is the session's: it starts with its picture. */
-  reset(): void {
-    this.stalledNow = false
-    this.doubtedNow = false
-  }
-
-  /** @internal */
-  set(what: 'stalled' | 'doubted', state: boolean): void {
-    const was = this.lost
-    if (what === 'stalled') {
-      this.stalledNow = state
-    } else {
-      this.doubtedNow = state
-    }
-    if (!was && this.lost) {
-      this.events.emit('lost') // to the swap coordinator (a driver's watch logs a listener that throws)
-    }
-  }
 }
 
 /** Listens to `driverSession`'s stall and disconnected signals (drivers without them are left alone). @internal */
 export function relayLiveness(driverSession: DriverSession, relay: LivenessRelay): void {
   let stalledAt: number | undefined
+  /** The driver said the connection may be lost, and has not said otherwise since. */
+  let doubted = false
   driverSession.onStall?.((stalled) => {
     if (!relay.isCurrent()) {
       return
@@ -81,30 +36,24 @@ export function relayLiveness(driverSession: DriverSession, relay: LivenessRelay
     const environment = relay.environment()
     if (stalled && stalledAt === undefined) {
       stalledAt = relay.clock.now()
-      const doubted = relay.picture.lost
-      relay.picture.set('stalled', true)
       relay.stalled({ environment })
       // A node that froze and then died still looks frozen to the watch until FROZEN_PATH_MS of silence
       // (5 s). The client checks the environment's Stream Manager now, as for a disconnect, so a dead
       // production is failed over from in about a second; one that answers costs one probe and nothing
-      // else. Not again when the connection was in doubt until now (the watch's doubt came first and
-      // prompted its probe).
+      // else. Not again when the connection was in doubt until now: the watch doubts a viewer whose media
+      // stopped until its path shows life, and that doubt prompted its probe.
       if (!doubted) {
         relay.inDoubt(environment)
       }
     } else if (!stalled && stalledAt !== undefined) {
       const stalledMs = relay.clock.now() - stalledAt
       stalledAt = undefined
-      relay.picture.set('stalled', false)
       relay.resumed({ environment, stalledMs })
     }
   })
   driverSession.onDisconnected?.((disconnected) => {
-    if (!relay.isCurrent()) {
-      return
-    }
-    relay.picture.set('doubted', disconnected)
-    if (disconnected) {
+    doubted = disconnected
+    if (disconnected && relay.isCurrent()) {
       relay.inDoubt(relay.environment())
     }
   })

@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { type ClientSpec, FakeWorld, type ManifestSpec } from '../session/__fixtures__/world'
 import type { FakeDriverSession } from '../session/drivers/fake'
 import { SESSION_EVENT_NAMES, type SessionEventMap } from '../session/events'
+import type { SessionHost } from '../session/host'
+import { RECONNECT_DEFAULTS } from '../session/ReconnectPolicy'
 import type { PublishSession, SubscribeSession } from '../session/Session'
 import { type EventRecorder, recordEvents } from '../testing/recorder'
 
@@ -403,6 +405,29 @@ describe('outages', () => {
     }
     expect(new Set(firstDelays).size).toBeGreaterThan(1)
     expect(world.driver.openByEnvironment()).toEqual({ blue: 6 })
+  })
+
+  it('viewers that stall during a failover (one frozen broadcaster, many viewers) move after their own reconnect wait: soon, and not all at one moment', async () => {
+    const world = newWorld()
+    const migration = { windowMs: 20_000, leadMs: 5_000, marginMs: 50 }
+    const { watchers, subscribers } = await audience(world, 8, { reconnect: {}, migration })
+    // The failover itself is the client's (test/integration/failover.test.ts); here it is in flux, and
+    // the backup is what the client selects.
+    ;(watchers.host as SessionHost).failoverInFlux = () => true
+    const events = subscribers.map(record)
+    world.publish({ revision: 2, roles: { production: 'blue' }, environments: { green: {}, blue: {} } })
+    await world.clock.advance(1_000)
+    expect(events.every((e) => e.names().length === 0)).toBe(true) // planned 5-20 s from now
+    const lostAt = world.clock.now()
+    expect(world.driver.simulateStall({ environment: 'green', kind: 'subscribe' })).toBe(8)
+    await world.clock.advance(2_000)
+    const startedAfter = events.map((e) => e.events.find((x) => x.name === 'migrating')!.at! - lostAt)
+    for (const wait of startedAfter) {
+      expect(wait).toBeGreaterThanOrEqual(0)
+      expect(wait).toBeLessThan(RECONNECT_DEFAULTS.initialDelayMs) // the default policy's first wait
+    }
+    expect(new Set(startedAfter).size).toBeGreaterThan(4) // spread, not one wave
+    expect(subscribers.map((s) => s.environment)).toEqual(Array(8).fill('blue'))
   })
 
   it('discovery down during a swap: sessions keep running untouched on the last good manifest', async () => {

@@ -5,8 +5,7 @@
  *
  * The rules live in `plan.ts` (pure); this file owns the timers and talks to sessions.
  */
-import type { BlueGreenError } from '../errors'
-import { closedError, isBlueGreenError, toBlueGreenError } from '../errors'
+import { BlueGreenError, closedError, isBlueGreenError, toBlueGreenError } from '../errors'
 import type { SessionHost } from '../session/host'
 import type { ManagedSession } from '../session/Session'
 import { askPolicy } from '../session/ReconnectPolicy'
@@ -28,8 +27,10 @@ interface Track {
   firstTriedAt?: number | undefined
   /** When the subscriber window of the planned move closes (clock time); retries spread up to it. */
   windowEndAt?: number | undefined
-  /** Stops listening for the session losing its picture (a planned move may then have to start now). */
-  unwatch: () => void
+  /** When the planned move starts (clock time), while its timer runs. */
+  moveAt?: number | undefined
+  /** The session's `stalled` listener (a stalled subscriber's planned move may have to start sooner). */
+  onStalled: () => void
 }
 
 /**
@@ -53,8 +54,9 @@ export class SwapCoordinator {
   /** Starts watching `session` (evaluated whenever it becomes `live`). */
   add(session: ManagedSession): void {
     if (!this.closed) {
-      const unwatch = session.onPictureLost(() => this.evaluate(session))
-      this.tracks.set(session, { attempt: 0, retireAfterMs: 0, reason: '', unwatch })
+      const onStalled = (): void => this.evaluate(session)
+      this.tracks.set(session, { attempt: 0, retireAfterMs: 0, reason: '', onStalled })
+      session.on('stalled', onStalled)
     }
   }
 
@@ -66,7 +68,7 @@ export class SwapCoordinator {
     }
     this.clearMove(track)
     this.clearDeadline(track)
-    track.unwatch()
+    session.off('stalled', track.onStalled)
     this.tracks.delete(session)
   }
 
@@ -140,8 +142,30 @@ export class SwapCoordinator {
       selected,
       now: this.host.env.clock.now(),
       migration: this.host.settings.migration,
-      withoutPictureInFailover: session.withoutPicture && this.host.failoverInFlux?.() === true,
+      stalledWaitMs: this.stalledWait(session),
     })
+  }
+
+  /**
+   * For a session stalled while a failover is in flux: what a reconnect would wait now (the reconnect
+   * policy's first delay, jittered by the default policy so that a crowd that stalled together, all
+   * watching one frozen broadcaster, does not move together). Otherwise, or when the policy would not reconnect, `undefined`.
+   */
+  private stalledWait(session: ManagedSession): number | undefined {
+    if (!session.stalled || this.host.failoverInFlux?.() !== true) {
+      return undefined
+    }
+    const answer = askPolicy(this.host.settings.reconnect, {
+      attempt: 1,
+      elapsedMs: 0,
+      kind: session.kind,
+      error: new BlueGreenError(
+        'MEDIA_FAILED',
+        `The ${session.kind} of stream "${session.streamName}" stalled on ${session.environment} during a failover; it moves to the backup.`,
+        { environment: session.environment, streamName: session.streamName },
+      ),
+    })
+    return 'delayMs' in answer ? answer.delayMs : undefined
   }
 
   private evaluate(session: ManagedSession): void {
@@ -179,10 +203,15 @@ export class SwapCoordinator {
         return
       case 'move': {
         this.setDeadline(session, track, decision.recheckAt)
-        // A move planned for later that is now due at once (its subscriber stalled during a failover) is
-        // planned again below; any other move to the same place is already planned, running or retrying.
-        const dueNow = decision.window.endMs === 0 && track.moveTimer !== undefined && track.attempt === 0
-        if (track.target === decision.to && !dueNow) {
+        // A move planned for later that is now due sooner (its subscriber stalled during a failover) is
+        // planned again below; any other move to the same place is already planned, running
+        // or retrying.
+        const dueSooner =
+          decision.stalled === true &&
+          track.moveAt !== undefined &&
+          track.attempt === 0 &&
+          this.host.env.clock.now() + decision.window.endMs < track.moveAt
+        if (track.target === decision.to && !dueSooner) {
           return
         }
         this.clearMove(track)
@@ -228,8 +257,10 @@ export class SwapCoordinator {
 
   private schedule(session: ManagedSession, track: Track, delayMs: number): void {
     const { clock } = this.host.env
+    track.moveAt = clock.now() + delayMs
     track.moveTimer = clock.setTimeout(() => {
       track.moveTimer = undefined
+      track.moveAt = undefined
       const to = track.target
       if (to !== undefined && session.state === 'live') {
         this.launch(session, track, to, track.retireAfterMs, track.reason).catch(() => undefined)
@@ -331,6 +362,7 @@ export class SwapCoordinator {
       this.host.env.clock.clearTimeout(track.moveTimer)
       track.moveTimer = undefined
     }
+    track.moveAt = undefined
     track.target = undefined
     track.attempt = 0
     track.firstTriedAt = undefined

@@ -87,16 +87,18 @@ describe('decide()', () => {
     })
   })
 
-  it('moves a subscriber stalled during a failover at once (no picture to keep), the publisher as before', () => {
-    expect(decide(situation({ withoutPictureInFailover: true }))).toMatchObject({
+  it('moves a subscriber without a picture during a failover after a reconnect’s wait (no picture to keep), the publisher as before', () => {
+    expect(decide(situation({ stalledWaitMs: 137 }))).toMatchObject({
       action: 'move',
       to: 'blue',
-      window: { startMs: 0, endMs: 0 },
+      window: { startMs: 137, endMs: 137 },
+      stalled: true,
     })
-    expect(decide(situation({ withoutPictureInFailover: false }))).toMatchObject({
+    expect(decide(situation({ stalledWaitMs: undefined }))).toMatchObject({
       window: { startMs: 2_000, endMs: 25_000 },
     })
-    expect(decide(situation({ kind: 'publish', withoutPictureInFailover: true }))).toMatchObject({
+    expect(decide(situation({ stalledWaitMs: undefined }))).not.toHaveProperty('stalled')
+    expect(decide(situation({ kind: 'publish', stalledWaitMs: 137 }))).toMatchObject({
       window: { startMs: 0, endMs: 0 },
       retireAfterMs: 30_000,
     })

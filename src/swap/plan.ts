@@ -60,6 +60,8 @@ export type SwapDecision =
       readonly retireAfterMs: number
       /** Epoch ms of the old environment's drain deadline, to look again then. */
       readonly recheckAt?: number
+      /** A subscriber stalled in a failover: a move planned for later is brought forward. */
+      readonly stalled?: boolean
     }
   | { readonly action: 'reconnect'; readonly reason: string; readonly error: BlueGreenError }
   | { readonly action: 'fail'; readonly reason: string; readonly error: BlueGreenError }
@@ -79,10 +81,12 @@ export interface SwapSituation {
   readonly now: number
   readonly migration: MigrationSettings
   /**
-   * The session's media stopped (`stalled`, or its path in doubt), and a failover is in flux: its
-   * environment is dead, not its broadcaster's camera, and it has no picture to keep.
+   * Set when the session is stalled (media stopped, its path alive) while a failover is in flux: its
+   * environment is dead, not its broadcaster's camera, and it has no picture to keep. It moves after this
+   * wait (ms; what a reconnect would wait: the reconnect policy's first, jittered delay), not at a spread
+   * moment of the migration window.
    */
-  readonly withoutPictureInFailover?: boolean | undefined
+  readonly stalledWaitMs?: number | undefined
 }
 
 /**
@@ -93,8 +97,9 @@ export interface SwapSituation {
  * 3. The selector picks nothing (a removed role): stay on what works.
  * 4. Selected elsewhere: move; publishers at once, keeping the old publish for the subscriber window plus
  *    grace (capped by the deadline); subscribers at a random moment of {@link moveWindow}, except one
- *    without a picture (stalled, or its path in doubt) while a failover is in flux, which moves at once (it has no picture to keep: spreading it
- *    would only keep it frozen).
+ *    stalled (no picture) while a failover is in flux, which moves after a
+ *    reconnect's wait (it has no picture to keep: the window would only keep it frozen; the reconnect
+ *    policy's jitter still spreads a crowd).
  * 5. Otherwise stay (also when the session's own environment is the selected one and `draining`: there is
  *    nowhere better to go).
  * @internal
@@ -176,6 +181,10 @@ export function decide(situation: SwapSituation): SwapDecision {
       ...recheck,
     }
   }
-  const window = situation.withoutPictureInFailover === true ? { startMs: 0, endMs: 0 } : subscriberWindow
-  return { action: 'move', to: target, reason, window, retireAfterMs: 0, ...recheck }
+  const wait = situation.stalledWaitMs
+  if (wait !== undefined) {
+    const window = { startMs: wait, endMs: wait }
+    return { action: 'move', to: target, reason, window, retireAfterMs: 0, stalled: true, ...recheck }
+  }
+  return { action: 'move', to: target, reason, window: subscriberWindow, retireAfterMs: 0, ...recheck }
 }
