@@ -149,7 +149,8 @@ export class SwapCoordinator {
   /**
    * For a session stalled while a failover is in flux: what a reconnect would wait now (the reconnect
    * policy's first delay, jittered by the default policy so that a crowd that stalled together, all
-   * watching one frozen broadcaster, does not move together). Otherwise, or when the policy would not reconnect, `undefined`.
+   * watching one frozen broadcaster, does not move together). Otherwise, or when the policy would not
+   * reconnect, `undefined`.
    */
   private stalledWait(session: ManagedSession): number | undefined {
     if (!session.stalled || this.host.failoverInFlux?.() !== true) {
@@ -204,8 +205,7 @@ export class SwapCoordinator {
       case 'move': {
         this.setDeadline(session, track, decision.recheckAt)
         // A move planned for later that is now due sooner (its subscriber stalled during a failover) is
-        // planned again below; any other move to the same place is already planned, running
-        // or retrying.
+        // planned again below; any other move to the same place is already planned, running or retrying.
         const dueSooner =
           decision.stalled === true &&
           track.moveAt !== undefined &&

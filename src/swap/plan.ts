@@ -97,9 +97,9 @@ export interface SwapSituation {
  * 3. The selector picks nothing (a removed role): stay on what works.
  * 4. Selected elsewhere: move; publishers at once, keeping the old publish for the subscriber window plus
  *    grace (capped by the deadline); subscribers at a random moment of {@link moveWindow}, except one
- *    stalled (no picture) while a failover is in flux, which moves after a
- *    reconnect's wait (it has no picture to keep: the window would only keep it frozen; the reconnect
- *    policy's jitter still spreads a crowd).
+ *    stalled (no picture) while a failover is in flux, which moves after a reconnect's wait (it has no
+ *    picture to keep: the window would only keep it frozen; the reconnect policy's jitter still spreads
+ *    a crowd).
  * 5. Otherwise stay (also when the session's own environment is the selected one and `draining`: there is
  *    nowhere better to go).
  * @internal
