@@ -67,8 +67,33 @@ export const FROZEN_PATH_MS = 5000
  */
 export const TRAILING_FLOOR_MS = 3000
 
-/** How many recent gaps between receiver reports set a broadcaster's allowance (see `judge`). @internal */
+/** How many recent gaps between reports (receiver or sender) set an allowance (see `judge`). @internal */
 const REPORT_GAPS = 8
+
+/** The gaps (ms) between the last {@link REPORT_GAPS} + 1 arrivals of one kind of RTCP report. */
+class Cadence {
+  private lastAt: number | undefined
+  private readonly gaps: number[] = []
+
+  /** A report arrived at `now`. */
+  note(now: number): void {
+    if (this.lastAt !== undefined) {
+      this.gaps.push(now - this.lastAt)
+      this.gaps.splice(0, this.gaps.length - REPORT_GAPS)
+    }
+    this.lastAt = now
+  }
+
+  /** How many gaps are known (0 until two reports have come). */
+  get known(): number {
+    return this.gaps.length
+  }
+
+  /** The longest recent gap (0 while none is known). */
+  get longest(): number {
+    return Math.max(0, ...this.gaps)
+  }
+}
 
 /**
  * How many readings in a row must each see RTCP feedback for a broadcaster's node to count as steady
@@ -176,16 +201,14 @@ export class LivenessWatch implements SweepMember {
   private readings = 0
   private mediaReading = 0
   private pathReading = 0
-  /** A viewer's side: when the node's last sender report arrived, and the gaps between the last ones (ms). */
-  private senderReportAt: number | undefined
-  private readonly senderReportGaps: number[] = []
+  /** A viewer's side: the node's sender reports. */
+  private readonly senderReports = new Cadence()
   /** A viewer's media stopped and one last packet followed it: waiting for the path to show life. */
   private trailing = false
   /** What the disconnected listener was last told. */
   private doubted = false
-  /** Gaps between the last receiver reports seen (ms, at most {@link REPORT_GAPS}), once two have come. */
-  private readonly reportGaps: number[] = []
-  private reportMoves = 0
+  /** A broadcaster's side: the node's receiver reports. */
+  private readonly receiverReports = new Cadence()
   /** A broadcaster's side: when RTCP feedback of any kind (not STUN) last arrived. */
   private feedbackAt: number
   /** Readings in a row that saw feedback; whether the node counts as steady (see `judgedOnFeedback`). */
@@ -297,17 +320,10 @@ export class LivenessWatch implements SweepMember {
       this.mediaReading = this.readings
     }
     if (counters.senderReports !== prev.senderReports) {
-      if (this.senderReportAt !== undefined) {
-        this.senderReportGaps.push(now - this.senderReportAt)
-        this.senderReportGaps.splice(0, this.senderReportGaps.length - REPORT_GAPS)
-      }
-      this.senderReportAt = now
+      this.senderReports.note(now)
     }
     if (reports) {
-      if (this.reportMoves++ > 0) {
-        this.reportGaps.push(now - this.reportAt)
-        this.reportGaps.splice(0, this.reportGaps.length - REPORT_GAPS)
-      }
+      this.receiverReports.note(now)
       this.reportAt = now
     }
     if (feedback) {
@@ -344,11 +360,11 @@ export class LivenessWatch implements SweepMember {
     } else if (this.judgedOnFeedback(now)) {
       const quiet = now - this.feedbackAt
       this.silence = quiet >= inactivityMs ? `no RTCP feedback from the node for ${quiet} ms` : undefined
-    } else if (this.sawReports && this.reportGaps.length > 0) {
+    } else if (this.sawReports && this.receiverReports.known > 0) {
       // Once the node's cadence is known (two reports have come; until then anything arriving counts), a
       // node that reports less often than the floor allows is given 1.5 times its own longest recent gap
       // instead, so that its publishers do not reconnect between two healthy reports.
-      const limit = Math.max(inactivityMs, REPORT_FLOOR_MS, 1.5 * Math.max(0, ...this.reportGaps))
+      const limit = Math.max(inactivityMs, REPORT_FLOOR_MS, 1.5 * this.receiverReports.longest)
       const quiet = now - this.reportAt
       this.silence = quiet >= limit ? `no receiver report from the node for ${quiet} ms` : undefined
     } else {
@@ -430,10 +446,10 @@ export class LivenessWatch implements SweepMember {
    * is given the frozen path's allowance (its next sign of life may be a STUN answer 5 s away).
    */
   private trailingAllowance(frozenPathMs: number): number {
-    if (this.senderReportGaps.length < 2) {
+    if (this.senderReports.known < 2) {
       return frozenPathMs
     }
-    const cadence = 1.5 * Math.max(...this.senderReportGaps)
+    const cadence = 1.5 * this.senderReports.longest
     return Math.min(frozenPathMs, Math.max(this.settings.inactivityMs, TRAILING_FLOOR_MS, cadence))
   }
 
