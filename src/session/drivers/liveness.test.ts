@@ -317,6 +317,18 @@ describe('LivenessWatch: a viewer', () => {
     run.watch.stop()
   })
 
+  it('a node whose sender reports come every 2.5 s: one last packet is given 1.5 times that, not the floor', async () => {
+    const run = watch(VIEWER)
+    await run.play(10_000, (t) => ['rtp', ...(every(t, 2500) ? (['sr'] as const) : [])])
+    await run.play(50, () => ['sr'])
+    // The packet shows at 10_250; 1.5 x 2500 = 3750 ms from there, then the grace.
+    await run.play(250 + TRAILING_FLOOR_MS + VIEWER.graceMs + 2 * VIEWER.intervalMs, nothing)
+    expect(run.verdicts).toEqual([]) // past the floor and its grace: still waiting
+    await run.play(1.5 * 2500 - TRAILING_FLOOR_MS + VIEWER.graceMs, nothing)
+    expect(run.verdicts.map((v) => v.reason)).toEqual(['lost'])
+    expect(run.stalls).toEqual([])
+  })
+
   it('a node that sends no sender reports: one last packet then nothing is still no stall signal, and lost after frozenPathMs', async () => {
     const run = watch(VIEWER)
     await run.play(3000, (t) => ['rtp', ...(every(t, 2500) ? (['stun'] as const) : [])])
