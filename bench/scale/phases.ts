@@ -155,9 +155,14 @@ export function phaseTable(trace: Trace): string {
   ].join('\n')
 }
 
+/** The table of the trace written at `path`. */
+function tableOfFile(path: string): string {
+  return phaseTable(readTrace(readFileSync(path, 'utf8').split('\n')))
+}
+
 async function main(args: readonly string[]): Promise<void> {
   if (args[0] === '--trace' && args[1]) {
-    process.stdout.write(`${phaseTable(readTrace(readFileSync(args[1], 'utf8').split('\n')))}\n`)
+    process.stdout.write(`${tableOfFile(args[1])}\n`)
     return
   }
   const broadcasters = Number(args[0] ?? 20)
@@ -174,7 +179,7 @@ async function main(args: readonly string[]): Promise<void> {
   )
   // Let the trace's stream finish writing before it is read.
   await new Promise((resolve) => setTimeout(resolve, 500))
-  process.stdout.write(`${phaseTable(readTrace(readFileSync(path, 'utf8').split('\n')))}\n`)
+  process.stdout.write(`${tableOfFile(path)}\n`)
   if (!process.env.KEEP_TRACE) {
     rmSync(dir, { recursive: true, force: true })
   } else {
