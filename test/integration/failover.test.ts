@@ -227,14 +227,13 @@ describe('failover (DESIGN 11)', () => {
   // a spread moment of the migration window.
   const stall = (driver: FakeDriver, streamName?: string): number =>
     driver.simulateStall({ environment: 'green', kind: 'subscribe', ...(streamName ? { streamName } : {}) })
+  /** Failover moves of viewers with a picture are spread from 5 s on: only a stalled one's is quick. */
+  const spreadLate = { migration: { windowMs: 20_000, leadMs: 5_000, marginMs: 50 } }
 
   it(`a viewer stalled when production dies is on the backup in about a second, not after the frozen path's 5 s`, async () => {
     const w = await world()
     const { client: broadcaster } = w.client()
-    // Failover moves of viewers with a picture are spread from 5 s on: only a stalled one's is quick.
-    const { client: audience, changes } = w.client({
-      migration: { windowMs: 20_000, leadMs: 5_000, marginMs: 50 },
-    })
+    const { client: audience, changes } = w.client(spreadLate)
     const publisher = await broadcaster.publish({ streamName: 'cam' })
     const viewer = await audience.subscribe({ streamName: 'cam' })
     w.green.fail({ kind: 'reset' })
@@ -250,9 +249,7 @@ describe('failover (DESIGN 11)', () => {
   it(`a viewer stalled whose client failed over already, its move planned for later, moves within a reconnect's wait`, async () => {
     const w = await world()
     const { client: broadcaster } = w.client()
-    const { client: audience, changes } = w.client({
-      migration: { windowMs: 20_000, leadMs: 5_000, marginMs: 50 },
-    })
+    const { client: audience, changes } = w.client(spreadLate)
     await broadcaster.publish({ streamName: 'a' })
     await broadcaster.publish({ streamName: 'b' })
     const first = await audience.subscribe({ streamName: 'a' })
@@ -278,7 +275,7 @@ describe('failover (DESIGN 11)', () => {
     await broadcaster.publish({ streamName: 'cam' })
     const viewer = await audience.subscribe({ streamName: 'cam' })
     const stalledAt = performance.now()
-    expect(w.driver.simulateStall({ environment: 'green', kind: 'subscribe' })).toBe(1)
+    expect(stall(w.driver)).toBe(1)
     await sleep(700)
     expect(changes).toEqual([])
     expect(on(viewer)).toBe('green')
